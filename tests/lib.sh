@@ -1,0 +1,1 @@
+# shared shell helpers for netns tests

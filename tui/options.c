@@ -1,0 +1,3 @@
+#include "config.h"
+#include "options.h"
+/* placeholder, replaced below */

@@ -1,10 +1,620 @@
 #include "config.h"
+
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
 #include "model.h"
-/* STUB: replaced by the model implementation. */
-int model_new(struct model **out) { *out = NULL; return -ENOSYS; }
-void model_free(struct model *m) { (void)m; }
-int model_update(struct model *m, struct sample *s) { (void)m; (void)s; return -ENOSYS; }
-const struct snapshot *model_snapshot(const struct model *m) { (void)m; return NULL; }
-void snapshot_warn(struct snapshot *snap, const char *fmt, ...) { (void)snap; (void)fmt; }
+
+#define PORT_MAP_BYTES (65536 / 8)
+/* The kernel's TIME_WAIT length (TCP_TIMEWAIT_LEN), in ms. */
+#define TIMEWAIT_LEN_MS 60000u
+#define LOOPBACK_IFINDEX 1u
+/* Most pools listed: one per local address in use, plus the wildcards. */
+#define MODEL_MAX_POOLS 256
+
+struct dest_key {
+	uint8_t saddr[16];
+	uint8_t daddr[16];
+	uint16_t dport;
+	uint8_t family;
+	uint8_t proto;
+};
+
+struct model {
+	struct snapshot snap;
+	int have_snap;
+
+	struct sockvec socks;             /* the sockets behind snap */
+	uint32_t *sock_dest;
+	size_t sock_dest_cap;
+
+	struct snap_dest *dests;
+	size_t dests_cap;
+	struct snap_pool *pools;
+	size_t pools_cap;
+
+	/* scratch, reused across updates */
+	uint64_t *pairs;                  /* dest index << 16 | local port */
+	size_t pairs_cap;
+	uint32_t *htab;                   /* dest index + 1, 0 = empty */
+	size_t htab_cap;
+	uint32_t *perm;
+	size_t perm_cap;
+	struct snap_dest *sorted;
+	size_t sorted_cap;
+
+	uint8_t usable_map[PORT_MAP_BYTES];
+	uint8_t owned_map[PORT_MAP_BYTES];
+	uint8_t listen_map[PORT_MAP_BYTES];
+	uint8_t scratch_map[PORT_MAP_BYTES];
+};
+
+static void map_set(uint8_t *map, unsigned port)
+{
+	map[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+static int map_get(const uint8_t *map, unsigned port)
+{
+	return (map[port >> 3] >> (port & 7)) & 1;
+}
+
+/* Grow *p (of element size `size`, capacity *cap) to hold n elements. */
+static int grow(void *p, size_t *cap, size_t n, size_t size)
+{
+	void **pp = p;
+	size_t c;
+	void *q;
+
+	if (n <= *cap)
+		return 0;
+	c = *cap ? *cap : 64;
+	while (c < n) {
+		if (c > ((size_t)-1 / size) / 2)
+			return -ENOMEM;
+		c *= 2;
+	}
+	q = realloc(*pp, c * size);
+	if (!q)
+		return -ENOMEM;
+	*pp = q;
+	*cap = c;
+	return 0;
+}
+
+int model_new(struct model **out)
+{
+	struct model *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (!m)
+		return -ENOMEM;
+	sockvec_init(&m->socks);
+	*out = m;
+	return 0;
+}
+
+void model_free(struct model *m)
+{
+	if (!m)
+		return;
+	sockvec_release(&m->socks);
+	free(m->sock_dest);
+	free(m->dests);
+	free(m->pools);
+	free(m->pairs);
+	free(m->htab);
+	free(m->perm);
+	free(m->sorted);
+	free(m);
+}
+
+const struct snapshot *model_snapshot(const struct model *m)
+{
+	return m && m->have_snap ? &m->snap : NULL;
+}
+
+void snapshot_warn(struct snapshot *snap, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (snap->nwarnings >= SNAP_MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(snap->warnings[snap->nwarnings], SNAP_WARNING_LEN, fmt, ap);
+	va_end(ap);
+	snap->nwarnings++;
+}
+
+/* ---- the range ------------------------------------------------------- */
+
+/*
+ * Build the usable map: the kernel's connect() and bind(0) scans cover an
+ * even number of ports from `low` ("remaining &= ~1" in
+ * __inet_hash_connect and inet_csk_find_open_port), so with an odd-sized
+ * range the highest port is never chosen automatically; reserved ports
+ * are skipped.
+ */
+static void model_build_range(struct model *m, const struct sysctl_vals *sys,
+			      struct snapshot *snap)
+{
+	unsigned low = sys->port_low, high = sys->port_high, p, count, scan;
+
+	memset(m->usable_map, 0, sizeof(m->usable_map));
+	snap->range_low = low;
+	snap->range_high = high;
+	snap->reserved = 0;
+	snap->usable = 0;
+	if (low == 0 || low > high || high > 65535)
+		return;
+	count = high - low + 1;
+	scan = count > 1 ? count & ~1u : count;
+	for (p = low; p <= high; p++) {
+		if (sysctl_port_reserved(sys, p)) {
+			snap->reserved++;
+			continue;
+		}
+		if (p - low < scan) {
+			map_set(m->usable_map, p);
+			snap->usable++;
+		}
+	}
+}
+
+static int in_range(const struct snapshot *snap, unsigned port)
+{
+	return port >= snap->range_low && port <= snap->range_high;
+}
+
+/* ---- destinations ----------------------------------------------------- */
+
+static void dest_key_of(const struct sock_rec *s, struct dest_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->saddr, s->saddr, s->family == AF_INET ? 4 : 16);
+	memcpy(k->daddr, s->daddr, s->family == AF_INET ? 4 : 16);
+	k->dport = s->dport;
+	k->family = s->family;
+	k->proto = s->proto;
+}
+
+static uint32_t dest_key_hash(const struct dest_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h ^ (h >> 15);
+}
+
+static int dest_matches(const struct snap_dest *d, const struct dest_key *k)
+{
+	return d->family == k->family && d->proto == k->proto &&
+	       d->dport == k->dport &&
+	       memcmp(d->saddr, k->saddr, 16) == 0 &&
+	       memcmp(d->daddr, k->daddr, 16) == 0;
+}
+
+/* Index of the destination for k, created if new; the table has room. */
+static uint32_t model_dest_lookup(struct model *m, size_t *ndests,
+				  const struct dest_key *k)
+{
+	size_t mask = m->htab_cap - 1;
+	size_t i = dest_key_hash(k) & mask;
+	struct snap_dest *d;
+
+	for (;;) {
+		uint32_t slot = m->htab[i];
+
+		if (slot == 0)
+			break;
+		if (dest_matches(&m->dests[slot - 1], k))
+			return slot - 1;
+		i = (i + 1) & mask;
+	}
+	d = &m->dests[*ndests];
+	memset(d, 0, sizeof(*d));
+	memcpy(d->saddr, k->saddr, 16);
+	memcpy(d->daddr, k->daddr, 16);
+	d->dport = k->dport;
+	d->family = k->family;
+	d->proto = k->proto;
+	d->eta_s = SNAP_NO_ETA;
+	m->htab[i] = (uint32_t)(*ndests + 1);
+	return (uint32_t)(*ndests)++;
+}
+
+/*
+ * Would connect() reuse this TIME_WAIT entry now? tcp_twsk_unique():
+ * tw_reuse 1, or 2 when either address is loopback or the socket is bound
+ * to lo; timestamps negotiated (approximated by the sysctl: both ends of
+ * a connection on this host share it, and a peer without timestamps is
+ * the exception); older than tcp_tw_reuse_delay. The age is at least
+ * TIMEWAIT_LEN - time left, since the timer starts at 60 s.
+ */
+static int tw_reusable(const struct sock_rec *s, const struct sysctl_vals *sys)
+{
+	uint32_t age_ms;
+
+	if (s->state != SOCK_TIME_WAIT || sys->tcp_timestamps == 0)
+		return 0;
+	if (sys->tcp_tw_reuse == 2) {
+		if (!sock_addr_is_loopback(s->family, s->saddr) &&
+		    !sock_addr_is_loopback(s->family, s->daddr) &&
+		    s->ifindex != LOOPBACK_IFINDEX)
+			return 0;
+	} else if (sys->tcp_tw_reuse != 1) {
+		return 0;
+	}
+	if (s->expires_ms >= TIMEWAIT_LEN_MS)
+		return 0;
+	age_ms = TIMEWAIT_LEN_MS - s->expires_ms;
+	return age_ms > (uint32_t)(sys->tcp_tw_reuse_delay_ms < 0 ?
+				   0 : sys->tcp_tw_reuse_delay_ms);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Most at risk first: fewest available, then most in use, then by key so
+ * the order is stable between samples. ctx: the dests array. */
+static int cmp_dest_risk(const void *a, const void *b, void *ctx)
+{
+	const struct snap_dest *base = ctx;
+	const struct snap_dest *x = &base[*(const uint32_t *)a];
+	const struct snap_dest *y = &base[*(const uint32_t *)b];
+	int c;
+
+	if (x->available != y->available)
+		return x->available < y->available ? -1 : 1;
+	if (x->in_use != y->in_use)
+		return x->in_use > y->in_use ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	c = memcmp(x->saddr, y->saddr, 16);
+	if (c)
+		return c;
+	c = memcmp(x->daddr, y->daddr, 16);
+	if (c)
+		return c;
+	return (x->dport > y->dport) - (x->dport < y->dport);
+}
+
+/* ---- pools ---------------------------------------------------------------- */
+
+/*
+ * Does a socket's local address overlap the pool address, so that it
+ * holds its port against bind(pool address, 0)? Equal addresses, or
+ * either side a wildcard; an IPv6 wildcard socket without IPV6_V6ONLY
+ * also covers IPv4, and an IPv6 wildcard pool covers IPv4 sockets.
+ */
+static int pool_overlaps(const struct snap_pool *p, const struct sock_rec *s)
+{
+	if (p->family == s->family)
+		return sock_addr_is_any(p->family, p->saddr) ||
+		       sock_addr_is_any(s->family, s->saddr) ||
+		       sock_addr_cmp(p->family, p->saddr, s->saddr) == 0;
+	if (p->family == AF_INET)
+		return sock_addr_is_any(AF_INET6, s->saddr) &&
+		       !(s->flags & SOCK_F_V6ONLY);
+	return sock_addr_is_any(AF_INET6, p->saddr);
+}
+
+static int pool_find(const struct snap_pool *pools, size_t n, uint8_t proto,
+		     uint8_t family, const uint8_t *addr)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pools[i].proto == proto && pools[i].family == family &&
+		    sock_addr_cmp(family, pools[i].saddr, addr) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int cmp_pool(const void *a, const void *b)
+{
+	const struct snap_pool *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto == IPPROTO_TCP ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->saddr, y->saddr, 16);
+}
+
+
+/* 0 added or present, 1 when the list is full. */
+static int model_add_pool(struct model *m, size_t *n, uint8_t proto,
+			  uint8_t family, const uint8_t *addr)
+{
+	struct snap_pool *p;
+
+	if (pool_find(m->pools, *n, proto, family, addr) >= 0)
+		return 0;
+	if (*n >= MODEL_MAX_POOLS)
+		return 1;
+	p = &m->pools[(*n)++];   /* model_reserve() made room */
+	memset(p, 0, sizeof(*p));
+	p->proto = proto;
+	p->family = family;
+	memcpy(p->saddr, addr, family == AF_INET ? 4 : 16);
+	return 0;
+}
+
+static void model_fill_pool(struct model *m, struct snap_pool *p,
+			    const struct snapshot *snap)
+{
+	uint32_t usable_held = 0;
+	size_t i;
+
+	memset(m->scratch_map, 0, sizeof(m->scratch_map));
+	p->in_use = 0;
+	for (i = 0; i < m->socks.len; i++) {
+		const struct sock_rec *s = &m->socks.v[i];
+
+		if (s->proto != p->proto || !in_range(snap, s->sport) ||
+		    map_get(m->scratch_map, s->sport) || !pool_overlaps(p, s))
+			continue;
+		map_set(m->scratch_map, s->sport);
+		p->in_use++;
+		if (map_get(m->usable_map, s->sport))
+			usable_held++;
+	}
+	p->available = snap->usable - usable_held;
+}
+
+static void model_build_pools(struct model *m, struct snapshot *snap)
+{
+	static const uint8_t any[16];
+	size_t n = 0, i;
+	int truncated = 0;
+
+	/* The wildcard pools always: bind(0.0.0.0, 0) and UDP on 0.0.0.0. */
+	model_add_pool(m, &n, IPPROTO_TCP, AF_INET, any);
+	model_add_pool(m, &n, IPPROTO_UDP, AF_INET, any);
+	for (i = 0; i < m->socks.len; i++) {
+		const struct sock_rec *s = &m->socks.v[i];
+
+		if (in_range(snap, s->sport))
+			truncated |= model_add_pool(m, &n, s->proto, s->family,
+						    s->saddr);
+	}
+	if (truncated)
+		snapshot_warn(snap, "more than %d local addresses: pools list cut",
+			      MODEL_MAX_POOLS);
+	qsort(m->pools, n, sizeof(*m->pools), cmp_pool);
+	for (i = 0; i < n; i++)
+		model_fill_pool(m, &m->pools[i], snap);
+	snap->pools = m->pools;
+	snap->npools = n;
+}
+
+/* ---- update ----------------------------------------------------------- */
+
+/* Which TCP sockets count toward a destination: connected-type states on
+ * a local port in the range, not children of a listener (those share the
+ * listener's port, which is owned already). */
+static int counts_toward_dest(const struct snapshot *snap, const struct model *m,
+			      const struct sock_rec *s)
+{
+	return s->proto == IPPROTO_TCP && s->state != SOCK_LISTEN &&
+	       s->state != SOCK_BOUND && in_range(snap, s->sport) &&
+	       !map_get(m->listen_map, s->sport);
+}
+
+static int model_reserve(struct model *m, size_t nsocks)
+{
+	size_t hcap = 64;
+
+	while (hcap < nsocks * 2 + 2)
+		hcap *= 2;
+	if (grow(&m->sock_dest, &m->sock_dest_cap, nsocks + 1, sizeof(uint32_t)) ||
+	    grow(&m->dests, &m->dests_cap, nsocks + 1, sizeof(*m->dests)) ||
+	    grow(&m->sorted, &m->sorted_cap, nsocks + 1, sizeof(*m->sorted)) ||
+	    grow(&m->pairs, &m->pairs_cap, nsocks + 1, sizeof(uint64_t)) ||
+	    grow(&m->perm, &m->perm_cap, nsocks + 1, sizeof(uint32_t)) ||
+	    grow(&m->pools, &m->pools_cap, MODEL_MAX_POOLS, sizeof(*m->pools)) ||
+	    grow(&m->htab, &m->htab_cap, hcap, sizeof(uint32_t)))
+		return -ENOMEM;
+	/* grow() keeps capacities at powers of two times 64: a mask works. */
+	memset(m->htab, 0, m->htab_cap * sizeof(uint32_t));
+	return 0;
+}
+
+/* Counts that need no destinations: states, owned, ports in use, UDP. */
+static void model_count_totals(struct model *m, struct snapshot *snap)
+{
+	uint8_t *tcp_ports = m->scratch_map;
+	size_t i;
+
+	memset(m->owned_map, 0, sizeof(m->owned_map));
+	memset(m->listen_map, 0, sizeof(m->listen_map));
+	memset(tcp_ports, 0, PORT_MAP_BYTES);
+	for (i = 0; i < m->socks.len; i++) {
+		const struct sock_rec *s = &m->socks.v[i];
+
+		if (s->proto != IPPROTO_TCP)
+			continue;
+		snap->tcp_sockets++;
+		if (s->state < SOCK_STATE_MAX)
+			snap->tcp_states[s->state == SOCK_NEW_SYN_RECV ?
+					 SOCK_SYN_RECV : s->state]++;
+		if (s->state == SOCK_LISTEN)
+			map_set(m->listen_map, s->sport);
+		if ((s->state == SOCK_LISTEN || s->state == SOCK_BOUND) &&
+		    map_get(m->usable_map, s->sport) &&
+		    !map_get(m->owned_map, s->sport)) {
+			map_set(m->owned_map, s->sport);
+			snap->owned_ports++;
+		}
+		if (in_range(snap, s->sport) && !map_get(tcp_ports, s->sport)) {
+			map_set(tcp_ports, s->sport);
+			snap->ports_in_use++;
+		}
+	}
+	memset(tcp_ports, 0, PORT_MAP_BYTES);
+	for (i = 0; i < m->socks.len; i++) {
+		const struct sock_rec *s = &m->socks.v[i];
+
+		if (s->proto != IPPROTO_UDP)
+			continue;
+		snap->udp_sockets++;
+		if (in_range(snap, s->sport) && !map_get(tcp_ports, s->sport)) {
+			map_set(tcp_ports, s->sport);
+			snap->udp_ports_in_range++;
+		}
+	}
+}
+
+static size_t model_group_dests(struct model *m, struct snapshot *snap,
+				size_t *npairs)
+{
+	size_t ndests = 0, i;
+
+	*npairs = 0;
+	for (i = 0; i < m->socks.len; i++) {
+		const struct sock_rec *s = &m->socks.v[i];
+		struct snap_dest *d;
+		struct dest_key k;
+		uint32_t idx;
+
+		m->sock_dest[i] = SNAP_NO_DEST;
+		if (!counts_toward_dest(snap, m, s))
+			continue;
+		dest_key_of(s, &k);
+		idx = model_dest_lookup(m, &ndests, &k);
+		d = &m->dests[idx];
+		m->sock_dest[i] = idx;
+		d->sockets++;
+		if (s->state < SOCK_STATE_MAX)
+			d->states[s->state == SOCK_NEW_SYN_RECV ?
+				  SOCK_SYN_RECV : s->state]++;
+		if (tw_reusable(s, &snap->sys))
+			d->reusable++;
+		m->pairs[(*npairs)++] = (uint64_t)idx << 16 | s->sport;
+	}
+	return ndests;
+}
+
+/* in_use and available per destination from the sorted (dest, port) pairs. */
+static void model_count_ports(struct model *m, struct snapshot *snap,
+			      size_t npairs)
+{
+	uint32_t free_ports = snap->usable - snap->owned_ports;
+	size_t i;
+
+	qsort(m->pairs, npairs, sizeof(uint64_t), cmp_u64);
+	for (i = 0; i < npairs; i++) {
+		struct snap_dest *d = &m->dests[m->pairs[i] >> 16];
+		unsigned port = (unsigned)(m->pairs[i] & 0xffff);
+
+		if (i > 0 && m->pairs[i] == m->pairs[i - 1])
+			continue;
+		d->in_use++;
+		if (map_get(m->usable_map, port) && !map_get(m->owned_map, port))
+			d->available++;   /* for now: ports taken; inverted below */
+	}
+	for (i = 0; i < m->snap.ndests; i++) {
+		struct snap_dest *d = &m->dests[i];
+
+		d->available = free_ports - d->available;
+		d->headroom_pct = snap->usable ?
+			100.0 * d->available / snap->usable : 0.0;
+	}
+}
+
+static void model_sort_dests(struct model *m, struct snapshot *snap)
+{
+	size_t n = snap->ndests, i;
+
+	for (i = 0; i < n; i++)
+		m->perm[i] = (uint32_t)i;
+	qsort_r(m->perm, n, sizeof(uint32_t), cmp_dest_risk, m->dests);
+	for (i = 0; i < n; i++)
+		m->sorted[i] = m->dests[m->perm[i]];
+	/* perm becomes old index -> new index, for the drill-down links */
+	for (i = 0; i < n; i++)
+		m->htab[m->perm[i]] = (uint32_t)i;
+	for (i = 0; i < m->socks.len; i++)
+		if (m->sock_dest[i] != SNAP_NO_DEST)
+			m->sock_dest[i] = m->htab[m->sock_dest[i]];
+	memcpy(m->dests, m->sorted, n * sizeof(*m->dests));
+	snap->dests = m->dests;
+}
+
+static void model_warn_sample(struct snapshot *snap, const struct sample *s)
+{
+	if (!(s->sys.known & SYSCTL_K_RANGE))
+		snapshot_warn(snap, "could not read ip_local_port_range: "
+			      "assuming the default %u-%u",
+			      s->sys.port_low, s->sys.port_high);
+	if (!(s->sys.known & SYSCTL_K_RESERVED))
+		snapshot_warn(snap, "could not read ip_local_reserved_ports: "
+			      "assuming none");
+	if (s->stats.malformed)
+		snapshot_warn(snap, "skipped %llu malformed sock_diag messages",
+			      (unsigned long long)s->stats.malformed);
+}
+
+int model_update(struct model *m, struct sample *s)
+{
+	struct snapshot *snap = &m->snap;
+	struct sockvec tmp;
+	size_t npairs, i;
+	uint32_t tw = 0;
+
+	if (model_reserve(m, s->socks.len) != 0)
+		return -ENOMEM;
+	/* Take the sample's sockets; the sample gets our old vector back. */
+	tmp = m->socks;
+	m->socks = s->socks;
+	s->socks = tmp;
+	sockvec_clear(&s->socks);
+
+	memset(snap, 0, sizeof(*snap));
+	snap->time = s->time;
+	memcpy(snap->netns, s->netns, sizeof(snap->netns));
+	snap->netns[sizeof(snap->netns) - 1] = '\0';
+	snap->sys = s->sys;
+	model_warn_sample(snap, s);
+	model_build_range(m, &s->sys, snap);
+	model_count_totals(m, snap);
+
+	snap->ndests = model_group_dests(m, snap, &npairs);
+	model_count_ports(m, snap, npairs);
+	model_sort_dests(m, snap);
+	model_build_pools(m, snap);
+
+	/* No process attribution yet: every TIME_WAIT entry is unattributed. */
+	for (i = 0; i < m->socks.len; i++)
+		if (m->socks.v[i].proto == IPPROTO_TCP &&
+		    m->socks.v[i].state == SOCK_TIME_WAIT)
+			tw++;
+	snap->unattributed_time_wait = tw;
+	snap->procs = NULL;
+	snap->nprocs = 0;
+
+	snap->socks = m->socks.v;
+	snap->nsocks = m->socks.len;
+	snap->sock_dest = m->sock_dest;
+	snap->usable_map = m->usable_map;
+	snap->owned_map = m->owned_map;
+	m->have_snap = 1;
+	return 0;
+}

@@ -24,7 +24,6 @@ struct options {
 	int ascii;               /* --ascii */
 	int help;                /* -h */
 	int version;             /* -V */
-	const char *procroot;    /* "/proc" (PORTTOP_PROCROOT overrides, for tests) */
 };
 
 /* What options_parse() found. */

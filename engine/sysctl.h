@@ -31,7 +31,9 @@ struct sysctl_vals {
 	int tcp_tw_reuse;             /* default 2 */
 	int tcp_timestamps;           /* default 1 */
 	int tcp_fin_timeout;          /* default 60 */
-	int tcp_max_tw_buckets;       /* default 262144 */
+	int tcp_max_tw_buckets;       /* fallback 262144; the kernel sizes it
+					 from its hash table: trust it only
+					 when known */
 	int tcp_tw_reuse_delay_ms;    /* default 1000 (sysctl since Linux 6.13) */
 	unsigned known;               /* enum sysctl_known bits */
 };
@@ -54,13 +56,14 @@ int sysctl_parse_range(const char *text, unsigned *low, unsigned *high);
 
 /*
  * Parse a reserved-ports list: "" or "\n" (none), "8080", "8080,9000-9010",
- * blanks allowed around items. Sets bits in bitmap (which it clears
- * first). Returns the number of ports reserved, or -EINVAL on garbage (the
- * bitmap is then cleared).
+ * blanks allowed around items, a trailing comma accepted (as the kernel
+ * does). Sets bits in bitmap (which it clears first); port 0 is accepted
+ * but neither set nor counted. Returns the number of ports reserved, or
+ * -EINVAL on garbage (the bitmap is then cleared).
  */
 int sysctl_parse_reserved(const char *text, uint8_t *bitmap);
 
-/* Parse one decimal integer (optional sign, blanks, newline). 0 or -EINVAL. */
+/* Parse one decimal integer (optional '-', blanks, newline). 0 or -EINVAL. */
 int sysctl_parse_int(const char *text, int *out);
 
 static inline int sysctl_port_reserved(const struct sysctl_vals *v, unsigned port)

@@ -56,9 +56,11 @@ int diag_parse(const void *buf, size_t len, uint32_t seq, uint8_t proto,
 /*
  * Dump every socket of one family (AF_INET, AF_INET6) and protocol, all
  * states including bound-inactive ones, appending to out.
- * Returns 0, -EAGAIN if the dump was interrupted (out is then restored to
- * its length on entry), -EPROTO if the transport ended before NLMSG_DONE,
- * or another negative errno.
+ * Returns 0, -EAGAIN if the dump was interrupted, -EPROTO if the
+ * transport ended before NLMSG_DONE, or another negative errno. On every
+ * error out is restored to its length on entry, and what is left of an
+ * aborted dump is drained (a netlink socket runs one dump at a time).
+ * NLMSG_DONE carrying a negative status is an error too.
  */
 int diag_dump(struct nlio *io, int family, uint8_t proto,
 	      struct sockvec *out, struct diag_stats *st);

@@ -1,6 +1,336 @@
 #include "config.h"
+
 #include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <string.h>
+
 #include "out_json.h"
-/* STUB: replaced by the JSON implementation. */
-int out_json_snapshot(struct strbuf *sb, const struct snapshot *snap) { (void)sb; (void)snap; return -ENOSYS; }
-void out_json_string(struct strbuf *sb, const char *s, size_t len) { (void)sb; (void)s; (void)len; }
+#include "sanitize.h"
+
+/*
+ * Numbers are printed with printf under the C locale: porttop never calls
+ * setlocale(LC_NUMERIC), so the decimal separator is always '.'. A value
+ * that is not finite has no JSON form and is printed as null.
+ */
+
+void out_json_string(struct strbuf *sb, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+
+	if (!p) {
+		strbuf_addstr(sb, "\"\"");
+		return;
+	}
+	strbuf_addch(sb, '"');
+	while (i < len) {
+		unsigned char c = p[i];
+		int32_t cp = 0;
+		size_t n;
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++;
+			run++;
+			continue;
+		}
+		/* Flush the plain run before this character. */
+		strbuf_add(sb, p + i - run, run);
+		run = 0;
+		if (c < 0x80) {
+			switch (c) {
+			case '"': strbuf_addstr(sb, "\\\""); break;
+			case '\\': strbuf_addstr(sb, "\\\\"); break;
+			case '\n': strbuf_addstr(sb, "\\n"); break;
+			case '\t': strbuf_addstr(sb, "\\t"); break;
+			case '\r': strbuf_addstr(sb, "\\r"); break;
+			case '\b': strbuf_addstr(sb, "\\b"); break;
+			case '\f': strbuf_addstr(sb, "\\f"); break;
+			default: strbuf_addf(sb, "\\u%04x", (unsigned)c); break;
+			}
+			i++;
+			continue;
+		}
+		n = sanitize_utf8_decode(p + i, len - i, &cp);
+		if (cp < 0) {
+			strbuf_addstr(sb, "\\ufffd");
+			i++;
+		} else if (cp <= 0x9f || cp == 0x2028 || cp == 0x2029) {
+			/* C1 controls, and the separators that end a line
+			 * for JavaScript and some viewers: keep them off the
+			 * line as escapes. */
+			strbuf_addf(sb, "\\u%04x", (unsigned)cp);
+			i += n;
+		} else {
+			strbuf_add(sb, p + i, n);
+			i += n;
+		}
+	}
+	strbuf_add(sb, p + i - run, run);
+	strbuf_addch(sb, '"');
+}
+
+static void json_key(struct strbuf *sb, const char *key)
+{
+	out_json_string(sb, key, strlen(key));
+	strbuf_addstr(sb, ": ");
+}
+
+static void json_u(struct strbuf *sb, const char *key, unsigned long long v)
+{
+	json_key(sb, key);
+	strbuf_addf(sb, "%llu", v);
+}
+
+/* A double with `prec` decimals (0..3), or null when not finite. */
+static void json_num(struct strbuf *sb, const char *key, double v, int prec)
+{
+	json_key(sb, key);
+	if (!isfinite(v))
+		strbuf_addstr(sb, "null");
+	else
+		strbuf_addf(sb, "%.*f", prec, v);
+}
+
+/* A sysctl value, or null when it could not be read. */
+static void json_sysctl(struct strbuf *sb, const char *key, int v,
+			unsigned known, unsigned bit)
+{
+	json_key(sb, key);
+	if (known & bit)
+		strbuf_addf(sb, "%d", v);
+	else
+		strbuf_addstr(sb, "null");
+}
+
+static void json_str(struct strbuf *sb, const char *key, const char *s,
+		     size_t max)
+{
+	json_key(sb, key);
+	out_json_string(sb, s, strnlen(s, max));
+}
+
+static void json_addr(struct strbuf *sb, const char *key, int family,
+		      const uint8_t *addr)
+{
+	char buf[64];
+
+	sock_addr_format(family, addr, buf, sizeof(buf));
+	json_str(sb, key, buf, sizeof(buf));
+}
+
+static const char *json_proto(unsigned proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	default: return "unknown";
+	}
+}
+
+/* Every state of sock_state_order, in that order. */
+static void json_states(struct strbuf *sb, const uint32_t *states)
+{
+	unsigned i;
+
+	json_key(sb, "states");
+	strbuf_addch(sb, '{');
+	for (i = 0; i < sock_state_order_len; i++) {
+		unsigned st = sock_state_order[i];
+
+		if (i)
+			strbuf_addstr(sb, ", ");
+		json_u(sb, sock_state_name(st),
+		       st < SOCK_STATE_MAX ? states[st] : 0);
+	}
+	strbuf_addch(sb, '}');
+}
+
+static void json_dest(struct strbuf *sb, const struct snap_dest *d)
+{
+	strbuf_addch(sb, '{');
+	json_str(sb, "proto", json_proto(d->proto), 16);
+	strbuf_addstr(sb, ", ");
+	json_addr(sb, "saddr", d->family, d->saddr);
+	strbuf_addstr(sb, ", ");
+	json_addr(sb, "daddr", d->family, d->daddr);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "dport", d->dport);
+	strbuf_addstr(sb, ", ");
+	json_states(sb, d->states);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "sockets", d->sockets);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "in_use", d->in_use);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "reusable", d->reusable);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "available", d->available);
+	strbuf_addstr(sb, ", ");
+	json_num(sb, "headroom_pct", d->headroom_pct, 1);
+	strbuf_addstr(sb, ", ");
+	json_num(sb, "close_rate", d->close_rate, 3);
+	strbuf_addstr(sb, ", ");
+	/* SNAP_NO_ETA, or any negative value, means no forecast. */
+	if (d->eta_s >= 0) {
+		json_num(sb, "eta_s", d->eta_s, 1);
+	} else {
+		json_key(sb, "eta_s");
+		strbuf_addstr(sb, "null");
+	}
+	strbuf_addch(sb, '}');
+}
+
+static void json_pool(struct strbuf *sb, const struct snap_pool *p)
+{
+	strbuf_addch(sb, '{');
+	json_str(sb, "proto", json_proto(p->proto), 16);
+	strbuf_addstr(sb, ", ");
+	json_addr(sb, "saddr", p->family, p->saddr);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "in_use", p->in_use);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "available", p->available);
+	strbuf_addch(sb, '}');
+}
+
+static void json_proc(struct strbuf *sb, const struct snap_proc *p)
+{
+	strbuf_addch(sb, '{');
+	json_key(sb, "pid");
+	strbuf_addf(sb, "%d", p->pid);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "uid", p->uid);
+	strbuf_addstr(sb, ", ");
+	json_str(sb, "comm", p->comm, sizeof(p->comm));
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "sockets", p->sockets);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "time_wait", p->time_wait);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "destinations", p->destinations);
+	strbuf_addch(sb, '}');
+}
+
+int out_json_snapshot(struct strbuf *sb, const struct snapshot *snap)
+{
+	const struct sysctl_vals *sys;
+	size_t i, n;
+
+	if (!sb || !snap)
+		return -EINVAL;
+	sys = &snap->sys;
+
+	strbuf_addch(sb, '{');
+	json_num(sb, "time", snap->time, 2);
+	strbuf_addstr(sb, ", ");
+	json_str(sb, "netns", snap->netns, sizeof(snap->netns));
+
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "range");
+	strbuf_addch(sb, '{');
+	json_u(sb, "low", snap->range_low);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "high", snap->range_high);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "reserved", snap->reserved);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "usable", snap->usable);
+	strbuf_addch(sb, '}');
+
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "sysctl");
+	strbuf_addch(sb, '{');
+	json_sysctl(sb, "tcp_tw_reuse", sys->tcp_tw_reuse, sys->known,
+		    SYSCTL_K_TW_REUSE);
+	strbuf_addstr(sb, ", ");
+	json_sysctl(sb, "tcp_timestamps", sys->tcp_timestamps, sys->known,
+		    SYSCTL_K_TIMESTAMPS);
+	strbuf_addstr(sb, ", ");
+	json_sysctl(sb, "tcp_fin_timeout", sys->tcp_fin_timeout, sys->known,
+		    SYSCTL_K_FIN_TIMEOUT);
+	strbuf_addstr(sb, ", ");
+	json_sysctl(sb, "tcp_max_tw_buckets", sys->tcp_max_tw_buckets,
+		    sys->known, SYSCTL_K_MAX_TW);
+	strbuf_addstr(sb, ", ");
+	json_sysctl(sb, "tcp_tw_reuse_delay_ms", sys->tcp_tw_reuse_delay_ms,
+		    sys->known, SYSCTL_K_TW_REUSE_DELAY);
+	strbuf_addch(sb, '}');
+
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "tcp");
+	strbuf_addch(sb, '{');
+	json_states(sb, snap->tcp_states);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "sockets", snap->tcp_sockets);
+	strbuf_addch(sb, '}');
+
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "udp");
+	strbuf_addch(sb, '{');
+	json_u(sb, "sockets", snap->udp_sockets);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "ports_in_range", snap->udp_ports_in_range);
+	strbuf_addch(sb, '}');
+
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "ephemeral");
+	strbuf_addch(sb, '{');
+	json_u(sb, "ports_in_use", snap->ports_in_use);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "owned_ports", snap->owned_ports);
+	strbuf_addch(sb, '}');
+
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "destinations");
+	strbuf_addch(sb, '[');
+	n = snap->dests ? snap->ndests : 0;
+	for (i = 0; i < n; i++) {
+		if (i)
+			strbuf_addstr(sb, ", ");
+		json_dest(sb, &snap->dests[i]);
+	}
+	strbuf_addch(sb, ']');
+
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "pools");
+	strbuf_addch(sb, '[');
+	n = snap->pools ? snap->npools : 0;
+	for (i = 0; i < n; i++) {
+		if (i)
+			strbuf_addstr(sb, ", ");
+		json_pool(sb, &snap->pools[i]);
+	}
+	strbuf_addch(sb, ']');
+
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "processes");
+	strbuf_addch(sb, '[');
+	n = snap->procs ? snap->nprocs : 0;
+	for (i = 0; i < n; i++) {
+		if (i)
+			strbuf_addstr(sb, ", ");
+		json_proc(sb, &snap->procs[i]);
+	}
+	strbuf_addch(sb, ']');
+
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "unattributed_time_wait", snap->unattributed_time_wait);
+
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "warnings");
+	strbuf_addch(sb, '[');
+	n = snap->nwarnings < SNAP_MAX_WARNINGS ? snap->nwarnings
+						: SNAP_MAX_WARNINGS;
+	for (i = 0; i < n; i++) {
+		if (i)
+			strbuf_addstr(sb, ", ");
+		out_json_string(sb, snap->warnings[i],
+				strnlen(snap->warnings[i], SNAP_WARNING_LEN));
+	}
+	strbuf_addch(sb, ']');
+
+	strbuf_addstr(sb, "}\n");
+	return strbuf_error(sb);
+}

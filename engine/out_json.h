@@ -13,7 +13,7 @@
 
 /*
  * Append the snapshot as one JSON object followed by '\n'.
- * Returns 0 or -ENOMEM.
+ * Returns 0, -ENOMEM, or -EINVAL when sb or snap is NULL.
  */
 int out_json_snapshot(struct strbuf *sb, const struct snapshot *snap);
 

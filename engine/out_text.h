@@ -14,7 +14,8 @@
 /* Most destinations listed; the rest are summarised in one line. */
 #define OUT_TEXT_MAX_DESTS 20
 
-/* Append the report, ending with a blank line. Returns 0 or -ENOMEM. */
+/* Append the report, ending with a blank line. Returns 0, -ENOMEM, or
+ * -EINVAL when sb or snap is NULL. */
 int out_text_snapshot(struct strbuf *sb, const struct snapshot *snap);
 
 #endif

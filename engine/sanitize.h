@@ -2,6 +2,7 @@
 #define PORTTOP_SANITIZE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * sanitize: the one gate every string from the system (process names,
@@ -25,5 +26,15 @@ size_t sanitize_text(char *dst, size_t dstlen, const char *src, size_t srclen);
 
 /* sanitize_text() with 7-bit output: every non-ASCII character is '?'. */
 size_t sanitize_ascii(char *dst, size_t dstlen, const char *src, size_t srclen);
+
+/*
+ * Decode one UTF-8 character from s (n > 0 bytes available). Returns the
+ * number of bytes it spans and sets *cp, or returns 1 with *cp = -1 for a
+ * byte that does not start a valid character: a stray continuation byte,
+ * an overlong form, a surrogate, a value above U+10FFFF, or a sequence cut
+ * short (by the end of the input or by any non-continuation byte, NUL
+ * included, so a NUL is never swallowed into a character).
+ */
+size_t sanitize_utf8_decode(const unsigned char *s, size_t n, int32_t *cp);
 
 #endif

@@ -48,6 +48,8 @@ struct model {
 	struct snap_dest *sorted;
 	size_t sorted_cap;
 
+	uint32_t nonreserved;             /* ports in usable_map */
+	uint32_t parity_loss;             /* 1 for an odd-sized range (TCP) */
 	uint8_t usable_map[PORT_MAP_BYTES];
 	uint8_t owned_map[PORT_MAP_BYTES];
 	uint8_t listen_map[PORT_MAP_BYTES];
@@ -134,36 +136,46 @@ void snapshot_warn(struct snapshot *snap, const char *fmt, ...)
 /* ---- the range ------------------------------------------------------- */
 
 /*
- * Build the usable map: the kernel's connect() and bind(0) scans cover an
- * even number of ports from `low` ("remaining &= ~1" in
- * __inet_hash_connect and inet_csk_find_open_port), so with an odd-sized
- * range the highest port is never chosen automatically; reserved ports
- * are skipped.
+ * Build the usable map: every port of the range that is not reserved.
+ * The TCP scans (__inet_hash_connect, inet_csk_find_open_port) look at an
+ * even number of ports per call ("remaining &= ~1"): with an odd-sized
+ * range one end of it, which end depending on the random start, is not
+ * looked at. A call is then sure to succeed only while two free ports are
+ * left, so TCP counts lose one port (m->parity_loss); UDP scans the whole
+ * range.
  */
 static void model_build_range(struct model *m, const struct sysctl_vals *sys,
 			      struct snapshot *snap)
 {
-	unsigned low = sys->port_low, high = sys->port_high, p, count, scan;
+	unsigned low = sys->port_low, high = sys->port_high, p, count;
 
 	memset(m->usable_map, 0, sizeof(m->usable_map));
 	snap->range_low = low;
 	snap->range_high = high;
 	snap->reserved = 0;
 	snap->usable = 0;
+	m->nonreserved = 0;
+	m->parity_loss = 0;
 	if (low == 0 || low > high || high > 65535)
 		return;
 	count = high - low + 1;
-	scan = count > 1 ? count & ~1u : count;
 	for (p = low; p <= high; p++) {
 		if (sysctl_port_reserved(sys, p)) {
 			snap->reserved++;
 			continue;
 		}
-		if (p - low < scan) {
-			map_set(m->usable_map, p);
-			snap->usable++;
-		}
+		map_set(m->usable_map, p);
+		m->nonreserved++;
 	}
+	if (count > 1 && (count & 1) && m->nonreserved > 0)
+		m->parity_loss = 1;
+	snap->usable = m->nonreserved - m->parity_loss;
+}
+
+/* a - b - c, floored at 0 */
+static uint32_t sat_sub(uint32_t a, uint32_t b, uint32_t c)
+{
+	return a > b + c ? a - b - c : 0;
 }
 
 static int in_range(const struct snapshot *snap, unsigned port)
@@ -376,7 +388,9 @@ static void model_fill_pool(struct model *m, struct snap_pool *p,
 		if (map_get(m->usable_map, s->sport))
 			usable_held++;
 	}
-	p->available = snap->usable - usable_held;
+	/* UDP's scan covers the whole range; TCP's loses the parity port. */
+	p->available = sat_sub(m->nonreserved, usable_held,
+			       p->proto == IPPROTO_TCP ? m->parity_loss : 0);
 }
 
 static void model_build_pools(struct model *m, struct snapshot *snap)
@@ -516,7 +530,7 @@ static size_t model_group_dests(struct model *m, struct snapshot *snap,
 static void model_count_ports(struct model *m, struct snapshot *snap,
 			      size_t npairs)
 {
-	uint32_t free_ports = snap->usable - snap->owned_ports;
+	uint32_t free_ports = m->nonreserved - snap->owned_ports;
 	size_t i;
 
 	qsort(m->pairs, npairs, sizeof(uint64_t), cmp_u64);
@@ -533,7 +547,7 @@ static void model_count_ports(struct model *m, struct snapshot *snap,
 	for (i = 0; i < m->snap.ndests; i++) {
 		struct snap_dest *d = &m->dests[i];
 
-		d->available = free_ports - d->available;
+		d->available = sat_sub(free_ports, d->available, m->parity_loss);
 		d->headroom_pct = snap->usable ?
 			100.0 * d->available / snap->usable : 0.0;
 	}
@@ -579,8 +593,13 @@ int model_update(struct model *m, struct sample *s)
 	size_t npairs, i;
 	uint32_t tw = 0;
 
-	if (model_reserve(m, s->socks.len) != 0)
+	if (model_reserve(m, s->socks.len) != 0) {
+		/* grow() may have moved arrays the kept snapshot points into */
+		snap->dests = m->dests;
+		snap->pools = m->pools;
+		snap->sock_dest = m->sock_dest;
 		return -ENOMEM;
+	}
 	/* Take the sample's sockets; the sample gets our old vector back. */
 	tmp = m->socks;
 	m->socks = s->socks;

@@ -13,9 +13,11 @@
  * kernel's own rules (docs/model.md):
  *
  * usable    the ports automatic selection can hand out: the range
- *           ip_local_port_range, less the last port when the range has an
- *           odd number of ports (the kernel scans an even count), less
- *           ip_local_reserved_ports.
+ *           ip_local_port_range less ip_local_reserved_ports, less one
+ *           when the range has an odd number of ports (each TCP scan looks
+ *           at an even count, leaving out one end of the range, which end
+ *           depending on its random start: the last free port is then not
+ *           always found). usable_map marks every non-reserved port.
  * owned     usable ports held by a TCP socket that is LISTEN or BOUND (any
  *           local address, either family): connect() skips them for every
  *           destination.
@@ -27,7 +29,7 @@
  *                     (tcp_tw_reuse 1, or 2 with a loopback address;
  *                     tcp_timestamps on; older than tcp_tw_reuse_delay);
  *           available usable ports neither owned nor in use toward it: the
- *                     number of further connect() calls that succeed;
+ *                     number of further connect() calls sure to succeed;
  *           headroom  available / usable, in percent.
  * pool      per (proto, local address): what bind(addr, 0) (TCP) or a new
  *           UDP socket on addr can still get: usable ports not held by a

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "attrib.h"   /* procs */
 #include "model.h"
+#include "rates.h"
 
 #define PORT_MAP_BYTES (65536 / 8)
 /* The kernel's TIME_WAIT length (TCP_TIMEWAIT_LEN), in ms. */
@@ -28,6 +30,25 @@ struct dest_key {
 struct model {
 	struct snapshot snap;
 	int have_snap;
+	struct rates *rates;              /* rates and forecast (rates.h) */
+	/* >>> procs: the owners' history lives here, not in the sampler, so
+	 * a replay attributes as the live run did (attrib.h) */
+	struct attrib *attrib;
+	uint32_t *sock_owner;             /* per socket: attrib owner id */
+	size_t sock_owner_cap;
+	uint32_t *sock_proc;              /* per socket: row, SNAP_NO_PROC */
+	size_t sock_proc_cap;
+	uint64_t *pdset;                  /* (row, dest) pairs seen: a set */
+	size_t pdset_cap;
+	struct snap_proc *procs, *procs_tmp;
+	size_t procs_cap, procs_tmp_cap;
+	uint32_t *own_row;                /* owner id -> row + 1 (scratch) */
+	size_t own_row_cap;
+	uint32_t *row_perm;
+	size_t row_perm_cap;
+	int pids[MODEL_MAX_PIDS];
+	size_t npids;
+	/* <<< procs */
 
 	struct sockvec socks;             /* the sockets behind snap */
 	uint32_t *sock_dest;
@@ -54,6 +75,7 @@ struct model {
 	uint8_t owned_map[PORT_MAP_BYTES];
 	uint8_t listen_map[PORT_MAP_BYTES];
 	uint8_t scratch_map[PORT_MAP_BYTES];
+	struct ct_model ct;               /* nat: conntrack rates, NAT copy */
 };
 
 static void map_set(uint8_t *map, unsigned port)
@@ -96,6 +118,15 @@ int model_new(struct model **out)
 	*out = NULL;
 	if (!m)
 		return -ENOMEM;
+	if (rates_new(&m->rates, RATES_TAU_S) < 0) {
+		free(m);
+		return -ENOMEM;
+	}
+	if (attrib_new(&m->attrib, 0) < 0) {   /* procs */
+		rates_free(m->rates);
+		free(m);
+		return -ENOMEM;
+	}
 	sockvec_init(&m->socks);
 	*out = m;
 	return 0;
@@ -106,6 +137,16 @@ void model_free(struct model *m)
 	if (!m)
 		return;
 	sockvec_release(&m->socks);
+	rates_free(m->rates);
+	attrib_free(m->attrib);   /* procs */
+	ct_model_release(&m->ct); /* nat */
+	free(m->sock_owner);
+	free(m->sock_proc);
+	free(m->pdset);
+	free(m->procs);
+	free(m->procs_tmp);
+	free(m->own_row);
+	free(m->row_perm);
 	free(m->sock_dest);
 	free(m->dests);
 	free(m->pools);
@@ -311,9 +352,13 @@ static int cmp_dest_risk(const void *a, const void *b, void *ctx)
 
 /*
  * Does a socket's local address overlap the pool address, so that it
- * holds its port against bind(pool address, 0)? Equal addresses, or
- * either side a wildcard; an IPv6 wildcard socket without IPV6_V6ONLY
- * also covers IPv4, and an IPv6 wildcard pool covers IPv4 sockets.
+ * holds its port against bind(pool address, 0)? (inet_csk_bind_conflict
+ * and the bhash2 lookups.) Within a family: equal addresses, or either
+ * side a wildcard. Across families: an IPv4 bind skips IPv6 sockets that
+ * are IPV6_V6ONLY (bind() to a specific IPv6 address sets it; connect()
+ * without bind() does not); of the others, a wildcard IPv4 bind conflicts
+ * with all, a specific one only with the IPv6 wildcard. An IPv6 wildcard
+ * pool covers IPv4 sockets, a specific IPv6 one does not.
  */
 static int pool_overlaps(const struct snap_pool *p, const struct sock_rec *s)
 {
@@ -322,8 +367,9 @@ static int pool_overlaps(const struct snap_pool *p, const struct sock_rec *s)
 		       sock_addr_is_any(s->family, s->saddr) ||
 		       sock_addr_cmp(p->family, p->saddr, s->saddr) == 0;
 	if (p->family == AF_INET)
-		return sock_addr_is_any(AF_INET6, s->saddr) &&
-		       !(s->flags & SOCK_F_V6ONLY);
+		return !(s->flags & SOCK_F_V6ONLY) &&
+		       (sock_addr_is_any(AF_INET, p->saddr) ||
+			sock_addr_is_any(AF_INET6, s->saddr));
 	return sock_addr_is_any(AF_INET6, p->saddr);
 }
 
@@ -584,20 +630,287 @@ static void model_warn_sample(struct snapshot *snap, const struct sample *s)
 	if (s->stats.malformed)
 		snapshot_warn(snap, "skipped %llu malformed sock_diag messages",
 			      (unsigned long long)s->stats.malformed);
+	/* record: what the sample's source says (imports, recording) */
+	for (size_t i = 0; i < s->nnotes && i < SAMPLE_MAX_NOTES; i++)
+		snapshot_warn(snap, "%.*s", (int)SAMPLE_NOTE_LEN, s->notes[i]);
+}
+
+/* ---- processes (procs: engine/attrib.h) ---------------------------------- */
+
+int model_set_pid_filter(struct model *m, const int *pids, size_t n)
+{
+	size_t i;
+
+	if (n > MODEL_MAX_PIDS)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (pids[i] <= 0)
+			return -EINVAL;
+	for (i = 0; i < n; i++)
+		m->pids[i] = pids[i];
+	m->npids = n;
+	return 0;
+}
+
+static int model_procs_reserve(struct model *m, size_t nsocks)
+{
+	size_t hcap = 64;
+
+	while (hcap < nsocks * 2 + 2)
+		hcap *= 2;
+	if (grow(&m->sock_owner, &m->sock_owner_cap, nsocks + 1, sizeof(uint32_t)) ||
+	    grow(&m->sock_proc, &m->sock_proc_cap, nsocks + 1, sizeof(uint32_t)) ||
+	    grow(&m->pdset, &m->pdset_cap, hcap, sizeof(uint64_t)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* A socket closed by its process but not gone: no fd holds it any more. */
+static int model_is_closing(const struct sock_rec *r)
+{
+	return r->proto == IPPROTO_TCP && r->inode == 0 &&
+	       (r->state == SOCK_FIN_WAIT1 || r->state == SOCK_FIN_WAIT2 ||
+		r->state == SOCK_CLOSING || r->state == SOCK_LAST_ACK);
+}
+
+static int model_pid_wanted(const struct model *m, int pid)
+{
+	size_t i;
+
+	for (i = 0; i < m->npids; i++)
+		if (m->pids[i] == pid)
+			return 1;
+	return 0;
+}
+
+/*
+ * Owner of every socket: the process the sample names; else the history
+ * (a TIME_WAIT or closing entry of a socket seen alive); else the uid-only
+ * owner the sample names. Then the -p filter keeps only the sockets of
+ * the wanted pids.
+ */
+static void model_attribute(struct model *m, const struct sample *s,
+			    struct snapshot *snap)
+{
+	int carried = s->owner && s->nowner == m->socks.len;
+	size_t i, keep = 0;
+	int failed = 0;
+
+	attrib_begin(m->attrib, s->mono);
+	snap->attribution = carried;
+	for (i = 0; i < m->socks.len; i++) {
+		const struct sock_rec *r = &m->socks.v[i];
+		const struct sample_proc *p = NULL;
+		uint32_t id = ATTRIB_NONE;
+		int direct = 0;
+
+		if (carried && s->owner[i] < s->nprocs)
+			p = &s->procs[s->owner[i]];
+		if (!p || p->pid == 0)
+			id = attrib_lookup(m->attrib, r);
+		if (id == ATTRIB_NONE && p) {
+			direct = 1;
+			if (attrib_owner_id(m->attrib, p, &id) == -ENOMEM)
+				failed = 1;
+		}
+		if (direct && id != ATTRIB_NONE &&
+		    attrib_note(m->attrib, r, id) < 0)
+			failed = 1;
+		m->sock_owner[i] = id;
+	}
+	if (failed)
+		snapshot_warn(snap, "out of memory attributing sockets: "
+			      "some are shown as unattributed");
+	snap->npid_filter = m->npids;
+	memcpy(snap->pid_filter, m->pids, m->npids * sizeof(int));
+	if (!m->npids)
+		return;
+	for (i = 0; i < m->socks.len; i++) {
+		const struct sample_proc *o = attrib_owner(m->attrib,
+							   m->sock_owner[i]);
+
+		if (!o || !o->pid || !model_pid_wanted(m, o->pid))
+			continue;
+		m->socks.v[keep] = m->socks.v[i];
+		m->sock_owner[keep] = m->sock_owner[i];
+		keep++;
+	}
+	m->socks.len = keep;
+}
+
+/* Add x to the (row, dest) set; 1 if it was new. */
+static int model_pdset_add(struct model *m, uint64_t x)
+{
+	size_t mask = m->pdset_cap - 1;
+	size_t h = (size_t)((x * 0x9e3779b97f4a7c15ULL) >> 17) & mask;
+
+	x++;   /* 0 marks an empty slot */
+	while (m->pdset[h]) {
+		if (m->pdset[h] == x)
+			return 0;
+		h = (h + 1) & mask;
+	}
+	m->pdset[h] = x;
+	return 1;
+}
+
+/* Most sockets + TIME_WAIT first, then by pid (uid-only rows last), uid. */
+static int cmp_proc_row(const void *a, const void *b, void *ctx)
+{
+	const struct snap_proc *rows = ctx;
+	const struct snap_proc *x = &rows[*(const uint32_t *)a];
+	const struct snap_proc *y = &rows[*(const uint32_t *)b];
+	uint64_t wx = (uint64_t)x->sockets + x->time_wait + x->closing;
+	uint64_t wy = (uint64_t)y->sockets + y->time_wait + y->closing;
+
+	if (wx != wy)
+		return wx > wy ? -1 : 1;
+	if ((x->pid == 0) != (y->pid == 0))
+		return x->pid == 0 ? 1 : -1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	return (x->cgroup_id > y->cgroup_id) - (x->cgroup_id < y->cgroup_id);
+}
+
+static void model_row_init(struct snap_proc *row, const struct sample_proc *o)
+{
+	memset(row, 0, sizeof(*row));
+	row->pid = o->pid;
+	row->uid = o->uid;
+	row->start_time = o->start_time;
+	row->cgroup_id = o->cgroup_id;
+	/* the sample's strings are sanitised and terminated; copy bounded */
+	snprintf(row->comm, sizeof(row->comm), "%.*s",
+		 (int)strnlen(o->comm, sizeof(o->comm)), o->comm);
+	snprintf(row->user, sizeof(row->user), "%.*s",
+		 (int)strnlen(o->user, sizeof(o->user)), o->user);
+	snprintf(row->unit, sizeof(row->unit), "%.*s",
+		 (int)strnlen(o->unit, sizeof(o->unit)), o->unit);
+	snprintf(row->cgroup, sizeof(row->cgroup), "%.*s",
+		 (int)strnlen(o->cgroup, sizeof(o->cgroup)), o->cgroup);
+	snprintf(row->cmdline, sizeof(row->cmdline), "%.*s",
+		 (int)strnlen(o->cmdline, sizeof(o->cmdline)), o->cmdline);
+}
+
+/* Sort the rows and renumber sock_proc to match. */
+static int model_sort_procs(struct model *m, size_t nrows)
+{
+	struct snap_proc *t;
+	size_t i, c;
+
+	if (grow(&m->row_perm, &m->row_perm_cap, nrows + 1, sizeof(uint32_t)) ||
+	    grow(&m->procs_tmp, &m->procs_tmp_cap, nrows + 1, sizeof(*m->procs_tmp)))
+		return -ENOMEM;
+	for (i = 0; i < nrows; i++)
+		m->row_perm[i] = (uint32_t)i;
+	qsort_r(m->row_perm, nrows, sizeof(uint32_t), cmp_proc_row, m->procs);
+	/* own_row (at least nrows long) becomes old row -> new row */
+	for (i = 0; i < nrows; i++) {
+		m->procs_tmp[i] = m->procs[m->row_perm[i]];
+		m->own_row[m->row_perm[i]] = (uint32_t)i;
+	}
+	for (i = 0; i < m->socks.len; i++)
+		if (m->sock_proc[i] != SNAP_NO_PROC)
+			m->sock_proc[i] = m->own_row[m->sock_proc[i]];
+	t = m->procs;
+	m->procs = m->procs_tmp;
+	m->procs_tmp = t;
+	c = m->procs_cap;
+	m->procs_cap = m->procs_tmp_cap;
+	m->procs_tmp_cap = c;
+	return 0;
+}
+
+static void model_build_procs(struct model *m, const struct sample *s,
+			      struct snapshot *snap)
+{
+	size_t slots = attrib_owner_slots(m->attrib), nrows = 0, i;
+	uint32_t uid_only_socks = 0;
+
+	snap->procs = NULL;
+	snap->nprocs = 0;
+	snap->sock_proc = m->sock_proc;
+	if (grow(&m->own_row, &m->own_row_cap, slots + 1, sizeof(uint32_t))) {
+		snapshot_warn(snap, "out of memory: no process list");
+		slots = 0;
+	} else {
+		memset(m->own_row, 0, (slots + 1) * sizeof(uint32_t));
+	}
+	memset(m->pdset, 0, m->pdset_cap * sizeof(uint64_t));
+	for (i = 0; i < m->socks.len; i++) {
+		const struct sock_rec *r = &m->socks.v[i];
+		uint32_t id = m->sock_owner[i];
+		const struct sample_proc *o = id < slots ?
+					      attrib_owner(m->attrib, id) : NULL;
+		struct snap_proc *row;
+		uint32_t rix;
+
+		m->sock_proc[i] = SNAP_NO_PROC;
+		if (o && !m->own_row[id] &&
+		    grow(&m->procs, &m->procs_cap, nrows + 1, sizeof(*m->procs))) {
+			snapshot_warn(snap, "out of memory: process list cut");
+			slots = 0;
+			o = NULL;
+		}
+		if (!o) {
+			snap->unattributed_sockets++;
+			if (r->proto == IPPROTO_TCP && r->state == SOCK_TIME_WAIT)
+				snap->unattributed_time_wait++;
+			continue;
+		}
+		if (!m->own_row[id]) {
+			model_row_init(&m->procs[nrows], o);
+			m->own_row[id] = (uint32_t)++nrows;
+		}
+		rix = m->own_row[id] - 1;
+		row = &m->procs[rix];
+		m->sock_proc[i] = rix;
+		if (r->proto == IPPROTO_TCP && r->state == SOCK_TIME_WAIT)
+			row->time_wait++;
+		else if (model_is_closing(r))
+			row->closing++;
+		else
+			row->sockets++;
+		if (!row->pid)
+			uid_only_socks++;
+		if (m->sock_dest[i] != SNAP_NO_DEST &&
+		    model_pdset_add(m, (uint64_t)rix << 32 | m->sock_dest[i]))
+			row->destinations++;
+	}
+	if (nrows && model_sort_procs(m, nrows) != 0)
+		snapshot_warn(snap, "out of memory: process list unsorted");
+	snap->procs = nrows ? m->procs : NULL;
+	snap->nprocs = nrows;
+	if (uid_only_socks && s->procs_denied)
+		snapshot_warn(snap, "process names need root or CAP_SYS_PTRACE: "
+			      "the open files of %u process%s could not be "
+			      "read; %u socket%s shown by user only",
+			      (unsigned)s->procs_denied,
+			      s->procs_denied == 1 ? "" : "es",
+			      (unsigned)uid_only_socks,
+			      uid_only_socks == 1 ? " is" : "s are");
+	else if (uid_only_socks && snap->attribution)
+		snapshot_warn(snap, "%u socket%s held by no process porttop "
+			      "can see (another pid namespace?): shown by user "
+			      "only", (unsigned)uid_only_socks,
+			      uid_only_socks == 1 ? " is" : "s are");
 }
 
 int model_update(struct model *m, struct sample *s)
 {
 	struct snapshot *snap = &m->snap;
 	struct sockvec tmp;
-	size_t npairs, i;
-	uint32_t tw = 0;
+	size_t npairs;
 
-	if (model_reserve(m, s->socks.len) != 0) {
+	if (model_reserve(m, s->socks.len) != 0 ||
+	    model_procs_reserve(m, s->socks.len) != 0) {
 		/* grow() may have moved arrays the kept snapshot points into */
 		snap->dests = m->dests;
 		snap->pools = m->pools;
 		snap->sock_dest = m->sock_dest;
+		snap->sock_proc = m->sock_proc;   /* procs */
 		return -ENOMEM;
 	}
 	/* Take the sample's sockets; the sample gets our old vector back. */
@@ -613,6 +926,8 @@ int model_update(struct model *m, struct sample *s)
 	snap->sys = s->sys;
 	model_warn_sample(snap, s);
 	model_build_range(m, &s->sys, snap);
+	/* procs: owners first, as the -p filter removes sockets */
+	model_attribute(m, s, snap);
 	model_count_totals(m, snap);
 
 	snap->ndests = model_group_dests(m, snap, &npairs);
@@ -620,20 +935,18 @@ int model_update(struct model *m, struct sample *s)
 	model_sort_dests(m, snap);
 	model_build_pools(m, snap);
 
-	/* No process attribution yet: every TIME_WAIT entry is unattributed. */
-	for (i = 0; i < m->socks.len; i++)
-		if (m->socks.v[i].proto == IPPROTO_TCP &&
-		    m->socks.v[i].state == SOCK_TIME_WAIT)
-			tw++;
-	snap->unattributed_time_wait = tw;
-	snap->procs = NULL;
-	snap->nprocs = 0;
+	model_build_procs(m, s, snap);   /* procs: needs the final sock_dest */
 
 	snap->socks = m->socks.v;
 	snap->nsocks = m->socks.len;
 	snap->sock_dest = m->sock_dest;
 	snap->usable_map = m->usable_map;
 	snap->owned_map = m->owned_map;
+	/* Rates last: they need the final destinations and links. A failure
+	 * leaves a snapshot without rates, with a warning. */
+	rates_apply(m->rates, snap, s);
+	/* nat: conntrack and NAT headroom (a failure is a warning) */
+	(void)ct_model_update(&m->ct, snap, s);
 	m->have_snap = 1;
 	return 0;
 }

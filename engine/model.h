@@ -34,7 +34,8 @@
  * pool      per (proto, local address): what bind(addr, 0) (TCP) or a new
  *           UDP socket on addr can still get: usable ports not held by a
  *           socket of that protocol whose local address overlaps addr
- *           (equal, or either side a wildcard).
+ *           (equal, or either side a wildcard; across families see
+ *           docs/model.md).
  *
  * Ownership: the model owns its snapshot and the sockets behind it. A
  * snapshot pointer stays valid until the next model_update() or
@@ -43,6 +44,14 @@
 
 /* eta_s value meaning "no forecast" (null in JSON). */
 #define SNAP_NO_ETA (-1.0)
+/* Where the rates of a snapshot come from (snapshot.rates_source). */
+enum snap_rates_source {
+	SNAP_RATES_NONE = 0,              /* first sample: no interval yet */
+	SNAP_RATES_EXACT = 1,             /* destroy events, all received */
+	SNAP_RATES_ESTIMATED = 2,         /* new TIME_WAIT entries instead:
+					     no event source, or events lost */
+};
+
 /* sock_dest value for a socket that belongs to no destination. */
 #define SNAP_NO_DEST UINT32_MAX
 
@@ -61,6 +70,12 @@ struct snap_dest {
 	double headroom_pct;
 	double close_rate;                /* closes/s (0 until rates exist) */
 	double eta_s;                     /* SNAP_NO_ETA when none */
+	/* >>> rates (engine/rates.h): 0 until rates exist */
+	double close_rate_last;           /* closes/s over the last interval */
+	double tw_rate;                   /* new TIME_WAIT entries/s (EWMA) */
+	double new_rate;                  /* new connections/s (EWMA) */
+	uint32_t closes;                  /* closes in the last interval */
+	/* <<< rates */
 };
 
 struct snap_pool {
@@ -71,14 +86,40 @@ struct snap_pool {
 	uint32_t available;
 };
 
+/*
+ * One owner of sockets (engine/attrib.h): a process, or, with pid 0, the
+ * sockets known only by their uid (their process could not be read: see
+ * the snapshot's warnings) grouped by uid and cgroup. Every string is
+ * sanitised.
+ */
 struct snap_proc {
-	int pid;
+	int pid;                          /* 0: uid-only row */
 	uint32_t uid;
 	char comm[64];                    /* sanitised */
-	uint32_t sockets;
-	uint32_t time_wait;
-	uint32_t destinations;
+	uint32_t sockets;                 /* live sockets it holds */
+	uint32_t time_wait;               /* TIME_WAIT entries attributed to it */
+	uint32_t destinations;            /* distinct destinations of all its
+					     sockets, TIME_WAIT included */
+	/* >>> procs */
+	uint32_t closing;                 /* sockets it closed that are not gone
+					     yet, other than TIME_WAIT (orphaned
+					     FIN_WAIT1/2, CLOSING, LAST_ACK) */
+	uint64_t start_time;              /* with pid: the process identity */
+	uint64_t cgroup_id;               /* uid-only rows: the sockets' cgroup */
+	char user[SAMPLE_USER_LEN];       /* user name, or the uid */
+	char unit[SAMPLE_UNIT_LEN];       /* "docker:<id>", "pod:<uid>",
+					     "unit:<name>.service", or "" */
+	char cgroup[SAMPLE_CGROUP_LEN];   /* cgroup v2 path, or "" */
+	char cmdline[SAMPLE_CMDLINE_LEN]; /* "" for uid-only rows */
+	/* <<< procs */
 };
+
+/* >>> procs */
+/* sock_proc value for a socket attributed to no row. */
+#define SNAP_NO_PROC UINT32_MAX
+/* Most pids model_set_pid_filter() takes. */
+#define MODEL_MAX_PIDS 64
+/* <<< procs */
 
 #define SNAP_MAX_WARNINGS 8
 #define SNAP_WARNING_LEN 200
@@ -103,12 +144,38 @@ struct snapshot {
 	size_t ndests;
 	struct snap_pool *pools;          /* TCP first, then UDP; by address */
 	size_t npools;
-	struct snap_proc *procs;
+	struct snap_proc *procs;          /* most sockets + TIME_WAIT first */
 	size_t nprocs;
-	uint32_t unattributed_time_wait;
+	uint32_t unattributed_time_wait;  /* TIME_WAIT entries of no known
+					     owner (never guessed) */
+	/* >>> procs */
+	uint32_t unattributed_sockets;    /* all sockets of no known owner,
+					     TIME_WAIT included */
+	int attribution;                  /* 1 when the sample carried owners */
+	size_t npid_filter;               /* -p: counts cover only the sockets
+					     of these pids (0: all sockets) */
+	int pid_filter[MODEL_MAX_PIDS];
+	/* <<< procs */
 
 	char warnings[SNAP_MAX_WARNINGS][SNAP_WARNING_LEN];
 	size_t nwarnings;
+
+	/* >>> rates (engine/rates.h): over the interval since the previous
+	 * sample; rates_source is SNAP_RATES_NONE on the first sample. */
+	int rates_source;                 /* enum snap_rates_source */
+	int rates_estimated;              /* the rates shown rest, wholly or
+					     in part (the last tau seconds),
+					     on TIME_WAIT estimates */
+	int events_lost;                  /* destroy events were lost (overrun)
+					     in the last interval */
+	double rates_interval_s;          /* length of the last interval */
+	uint64_t close_events;            /* destroy events counted in it */
+	double active_opens_rate;         /* Tcp ActiveOpens/s, NAN unknown */
+	int64_t tw_recycled;              /* TcpExt TWRecycled delta over the
+					     interval, -1 unknown */
+	int64_t tw_overflow;              /* TcpExt TCPTimeWaitOverflow delta,
+					     -1 unknown */
+	/* <<< rates */
 
 	/* Drill-down: the sockets behind every number. */
 	const struct sock_rec *socks;
@@ -117,6 +184,12 @@ struct snapshot {
 					      SNAP_NO_DEST */
 	const uint8_t *usable_map;        /* bitmap over ports 0..65535 */
 	const uint8_t *owned_map;         /* bitmap over ports 0..65535 */
+	const uint32_t *sock_proc;        /* procs: per socket, index into
+					      procs or SNAP_NO_PROC */
+	/* >>> nat: conntrack fill, stats, rates and NAT destinations of the
+	 * namespace (engine/conntrack.h); ct.nat stays valid like dests */
+	struct ct_snap ct;
+	/* <<< nat */
 };
 
 static inline int snap_bit(const uint8_t *map, unsigned port)
@@ -136,6 +209,22 @@ void model_free(struct model *m);
  * previous snapshot is then kept).
  */
 int model_update(struct model *m, struct sample *s);
+
+/* >>> procs */
+/*
+ * Process attribution: the model keeps the history of socket owners
+ * (engine/attrib.h) across updates, so TIME_WAIT entries are attributed
+ * from what earlier samples said; samples without owners leave every
+ * socket unattributed (history lookups still apply).
+ *
+ * model_set_pid_filter(): from the next update on, every number of the
+ * snapshot (totals, destinations, pools, processes) counts only the
+ * sockets of these pids: those they hold, and the TIME_WAIT and closing
+ * entries attributed to them. n == 0 removes the filter. Returns 0, or
+ * -EINVAL when n > MODEL_MAX_PIDS or a pid is not positive.
+ */
+int model_set_pid_filter(struct model *m, const int *pids, size_t n);
+/* <<< procs */
 
 /* The latest snapshot, or NULL before the first successful update. */
 const struct snapshot *model_snapshot(const struct model *m);

@@ -788,6 +788,30 @@ static void test_pools_v6only(void **state)
 	p = find_pool(snap, UDP, "0.0.0.0");
 	assert_non_null(p);
 	assert_int_equal(p->available, 200);
+
+	/* Seen on Linux 6.18: a connect()ed [::1] socket (not V6ONLY) blocks
+	 * bind(0.0.0.0, 0) on its port but not bind(127.0.0.1, 0); a [::1]
+	 * socket that bind() made V6ONLY blocks neither. */
+	set_range(s, 40000, 40199);
+	add(s, TCP, "127.0.0.1", 40001, "127.0.0.1", 5001, SOCK_ESTABLISHED);
+	add(s, TCP, "::1", 40002, "::1", 5003, SOCK_ESTABLISHED);
+	add(s, TCP, "::1", 40003, "::1", 5003, SOCK_TIME_WAIT);
+	r = rec(TCP, "::1", 40004, "::", 0, SOCK_BOUND);
+	r.flags = SOCK_F_V6ONLY;
+	push(s, &r);
+	snap = update(f);
+	p = find_pool(snap, TCP, "0.0.0.0");
+	assert_non_null(p);
+	assert_int_equal(p->in_use, 3);           /* 40001, 40002, 40003 */
+	assert_int_equal(p->available, 197);
+	p = find_pool(snap, TCP, "127.0.0.1");
+	assert_non_null(p);
+	assert_int_equal(p->in_use, 1);           /* 40001 only */
+	assert_int_equal(p->available, 199);
+	p = find_pool(snap, TCP, "::1");
+	assert_non_null(p);
+	assert_int_equal(p->in_use, 3);           /* 40002, 40003, 40004 */
+	assert_int_equal(p->available, 197);
 }
 
 /* ---- totals ---------------------------------------------------------------- */
@@ -1115,8 +1139,9 @@ static int naive_overlap(const struct snap_pool *pl, const struct sock_rec *r)
 	if (pl->family == r->family)
 		return pool_any || sock_any ||
 		       key_eq(r->family, pl->saddr, r->saddr);
-	if (pl->family == AF_INET)   /* IPv6 socket: dual-stack wildcard */
-		return sock_any && !(r->flags & SOCK_F_V6ONLY);
+	if (pl->family == AF_INET)   /* IPv6 socket: skipped if V6ONLY; a
+				      * v4 wildcard meets all the others */
+		return !(r->flags & SOCK_F_V6ONLY) && (pool_any || sock_any);
 	return pool_any;             /* IPv4 socket vs IPv6 wildcard pool */
 }
 

@@ -2,11 +2,15 @@
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 
 #include "batch.h"
+#include "check.h"
+#include "netns.h"     /* nat */
 #include "out_json.h"
+#include "out_openmetrics.h"
 #include "out_text.h"
 
 static double monotonic_now(void)
@@ -32,14 +36,49 @@ static void sleep_until(double deadline)
 		;
 }
 
+/*
+ * Wait until the deadline while keeping the destroy-event socket drained
+ * (engine/events.h): at high close rates its queue would overrun if it
+ * were read only at sample time.
+ */
+static void wait_until(struct sampler *sp, double deadline)
+{
+	int fd = sampler_event_fd(sp);
+
+	if (fd < 0) {
+		sleep_until(deadline);
+		return;
+	}
+	for (;;) {
+		double left = deadline - monotonic_now();
+		struct pollfd pfd = { .fd = fd, .events = POLLIN, .revents = 0 };
+		int n;
+
+		if (left <= 0)
+			return;
+		n = poll(&pfd, 1, (int)ceil(left * 1000));
+		if (n > 0 && sampler_drain_events(sp) < 0) {
+			/* The event socket broke: samples flag the loss. */
+			sleep_until(deadline);
+			return;
+		}
+		if (n < 0 && errno != EINTR) {
+			sleep_until(deadline);
+			return;
+		}
+	}
+}
+
 static int batch_print(const struct options *opts, const struct snapshot *snap,
-		       struct strbuf *sb, FILE *out)
+		       const struct om_run *run, struct strbuf *sb, FILE *out)
 {
 	int err;
 
 	strbuf_reset(sb);
 	if (opts->format == OUT_JSON)
 		err = out_json_snapshot(sb, snap);
+	else if (opts->format == OUT_OPENMETRICS)
+		err = out_openmetrics_snapshot(sb, snap, run);
 	else
 		err = out_text_snapshot(sb, snap);
 	if (err)
@@ -56,6 +95,12 @@ int batch_run(const struct options *opts, struct sampler *sp, struct model *m,
 	struct strbuf sb;
 	double start = monotonic_now();
 	long done = 0, printed = 0;
+	/* record: a recording or a capture is read as fast as it goes */
+	int live = sampler_feed_ctx(sp) == NULL;
+	struct om_run run = {
+		.source = live ? "live" : opts->import ? "import" : "replay",
+		.top = opts->top,
+	};
 	int rc = 0;
 
 	sample_init(&sample);
@@ -63,14 +108,25 @@ int batch_run(const struct options *opts, struct sampler *sp, struct model *m,
 	for (;;) {
 		int e;
 
-		if (done > 0)
-			sleep_until(start + (double)done * opts->delay);
+		if (done > 0 && live)
+			wait_until(sp, start + (double)done * opts->delay);
 		e = sampler_take(sp, &sample);
+		if (e == -ENODATA && !live) {
+			/* the end of the recording or capture */
+			if (printed == 0) {
+				strbuf_addstr(err, "no sample to read");
+				rc = e;
+			}
+			break;
+		}
 		if (e == 0)
 			e = model_update(m, &sample);
 		done++;
+		run.samples = (uint64_t)done;
+		if (e)
+			run.sample_errors++;
 		if (e == 0) {
-			e = batch_print(opts, model_snapshot(m), &sb, out);
+			e = batch_print(opts, model_snapshot(m), &run, &sb, out);
 			if (e) {
 				strbuf_addf(err, "cannot write the output: %s",
 					    strerror(-e));
@@ -94,3 +150,107 @@ int batch_run(const struct options *opts, struct sampler *sp, struct model *m,
 	sample_release(&sample);
 	return rc;
 }
+
+int batch_check(const struct options *opts, struct sampler *sp,
+		struct model *m, FILE *out, FILE *diag)
+{
+	struct check_opts co = {
+		.warn_pct = opts->check_warn,
+		.crit_pct = opts->check_crit,
+		.eta_warn_s = opts->check_eta,
+	};
+	long n = opts->iterations ? opts->iterations : BATCH_CHECK_SAMPLES;
+	double start = monotonic_now();
+	const struct snapshot *snap = NULL;
+	struct check_result res;
+	struct sample sample;
+	struct strbuf sb, reason;
+	long done;
+	int e = 0, rc;
+
+	sample_init(&sample);
+	strbuf_init(&sb);
+	strbuf_init(&reason);
+	for (done = 0; done < n; done++) {
+		/* record: a recording is read as fast as it goes, to its end */
+		if (done > 0 && !sampler_feed_ctx(sp))
+			wait_until(sp, start + (double)done * opts->delay);
+		e = sampler_take(sp, &sample);
+		if (e == -ENODATA && sampler_feed_ctx(sp))
+			break;
+		if (e == 0)
+			e = model_update(m, &sample);
+		if (e)
+			fprintf(diag, "porttop: sample %ld skipped: %s\n",
+				done + 1, diag_strerror(e));
+	}
+	snap = model_snapshot(m);
+	if (!snap)
+		strbuf_addf(&reason, "cannot sample sockets: %s",
+			    diag_strerror(e ? e : -EIO));
+	check_eval(snap, &co, &res);
+	check_format(&sb, snap, &co, &res, reason.buf);
+	rc = check_exit_code(res.status);
+	if (res.status == CHECK_UNKNOWN)
+		fprintf(diag, "porttop: %s\n", reason.len ? reason.buf : "no sample");
+	if (strbuf_error(&sb) == 0)
+		fwrite(sb.buf, 1, sb.len, out);
+	if (fflush(out) != 0 || strbuf_error(&sb))
+		rc = check_exit_code(CHECK_UNKNOWN);
+	strbuf_release(&reason);
+	strbuf_release(&sb);
+	sample_release(&sample);
+	return rc;
+}
+
+/* >>> nat: --all-netns */
+int batch_namespaces(const struct options *opts, const char *procroot,
+		     const char *rundir, FILE *out, struct strbuf *err)
+{
+	struct netns_list l;
+	struct strbuf sb;
+	struct clock clk;
+	double start = monotonic_now();
+	long done = 0;
+	int rc = 0;
+
+	clock_init_system(&clk);
+	netns_list_init(&l);
+	strbuf_init(&sb);
+	for (;;) {
+		int e;
+
+		if (done > 0)
+			sleep_until(start + (double)done * opts->delay);
+		e = netns_discover(&l, procroot, rundir);
+		if (e == 0)
+			e = netns_survey(&l, procroot, rundir, &clk,
+					 opts->nat_low, opts->nat_high);
+		if (e) {
+			strbuf_addf(err, "cannot list the network namespaces: %s",
+				    strerror(-e));
+			rc = e;
+			break;
+		}
+		strbuf_reset(&sb);
+		e = opts->format == OUT_JSON ?
+		    out_json_namespaces(&sb, &l, clock_wall(&clk)) :
+		    out_text_namespaces(&sb, &l, clock_wall(&clk));
+		if (e == 0 && (fwrite(sb.buf, 1, sb.len, out) != sb.len ||
+			       fflush(out) != 0))
+			e = errno ? -errno : -EIO;
+		if (e) {
+			strbuf_addf(err, "cannot write the output: %s",
+				    strerror(-e));
+			rc = e;
+			break;
+		}
+		done++;
+		if (opts->iterations && done >= opts->iterations)
+			break;
+	}
+	strbuf_release(&sb);
+	netns_list_release(&l);
+	return rc;
+}
+/* <<< nat */

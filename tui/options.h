@@ -1,6 +1,7 @@
 #ifndef PORTTOP_OPTIONS_H
 #define PORTTOP_OPTIONS_H
 
+#include "import.h"
 #include "strbuf.h"
 
 /*
@@ -11,6 +12,7 @@
 enum out_format {
 	OUT_TEXT,
 	OUT_JSON,
+	OUT_OPENMETRICS,         /* record: Prometheus text format */
 };
 
 #define OPTIONS_MAX_PIDS 64
@@ -24,6 +26,30 @@ struct options {
 	int ascii;               /* --ascii */
 	int help;                /* -h */
 	int version;             /* -V */
+	int check;               /* --check given (implies batch) */
+	double check_warn;       /* --check=WARN,CRIT: percent of headroom */
+	double check_crit;       /*   used, 0 <= WARN <= CRIT <= 100 */
+	double check_eta;        /* --check-eta=SECS, < 0 when not given */
+	int pids[OPTIONS_MAX_PIDS]; /* -p: only these processes' sockets; */
+	size_t npids;            /*   distinct, in the order given; 0 = all */
+	/* >>> record: recordings, imports, OpenMetrics */
+	const char *record;      /* -w FILE: append every sample, or NULL */
+	const char *replay;      /* -r FILE: samples from a recording, or NULL */
+	int demo;                /* --demo: replay the bundled recording */
+	const char *import;      /* --import=FILE ("-": stdin), or NULL */
+	enum import_format import_format;  /* --import-format, IMPORT_AUTO */
+	int have_range;          /* --range=LOW-HIGH given (imports) */
+	unsigned range_low, range_high;
+	size_t top;              /* --top=N: OpenMetrics destinations listed */
+	/* <<< record */
+	/* >>> nat: other network namespaces, conntrack */
+	const char *netns;       /* -N NAME|PID: sample that namespace, or
+				    NULL for porttop's own */
+	int all_netns;           /* --all-netns: list every namespace */
+	int have_nat_range;      /* --nat-range=LOW-HIGH given */
+	unsigned nat_low, nat_high;  /* the SNAT port range counted against
+				    (default 1024-65535) */
+	/* <<< nat */
 };
 
 /* What options_parse() found. */

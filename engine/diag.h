@@ -14,7 +14,8 @@
  * Every length in a reply is checked before it is used: a truncated or
  * malformed message is skipped and counted in diag_stats.malformed, never
  * read past. No extensions are requested; only the attributes the kernel
- * always sends are read (INET_DIAG_SKV6ONLY).
+ * always sends are read (INET_DIAG_SKV6ONLY, and INET_DIAG_CGROUP_ID,
+ * which every full socket carries when the kernel has cgroups).
  */
 
 struct diag_stats {

@@ -46,6 +46,10 @@ struct model {
 	size_t own_row_cap;
 	uint32_t *row_perm;
 	size_t row_perm_cap;
+	uint32_t *owner_ids;              /* sample owner -> attrib id (scratch) */
+	size_t owner_ids_cap;
+	uint32_t *row_dest;               /* row -> dest of its last socket */
+	size_t row_dest_cap;
 	int pids[MODEL_MAX_PIDS];
 	size_t npids;
 	/* <<< procs */
@@ -62,6 +66,8 @@ struct model {
 	/* scratch, reused across updates */
 	uint64_t *pairs;                  /* dest index << 16 | local port */
 	size_t pairs_cap;
+	uint64_t *pairs_tmp;              /* the radix sort's other buffer */
+	size_t pairs_tmp_cap;
 	uint32_t *htab;                   /* dest index + 1, 0 = empty */
 	size_t htab_cap;
 	uint32_t *perm;
@@ -147,10 +153,13 @@ void model_free(struct model *m)
 	free(m->procs_tmp);
 	free(m->own_row);
 	free(m->row_perm);
+	free(m->owner_ids);
+	free(m->row_dest);
 	free(m->sock_dest);
 	free(m->dests);
 	free(m->pools);
 	free(m->pairs);
+	free(m->pairs_tmp);
 	free(m->htab);
 	free(m->perm);
 	free(m->sorted);
@@ -236,17 +245,25 @@ static void dest_key_of(const struct sock_rec *s, struct dest_key *k)
 	k->proto = s->proto;
 }
 
+/* Runs for every socket: a word at a time (the key is 36 bytes, zeroed
+ * past the address by dest_key_of, so equal keys hash alike). */
 static uint32_t dest_key_hash(const struct dest_key *k)
 {
-	const uint8_t *p = (const uint8_t *)k;
-	uint32_t h = 2166136261u;
+	const unsigned char *p = (const unsigned char *)k;
+	uint64_t h = 0, w;
+	uint32_t t;
 	size_t i;
 
-	for (i = 0; i < sizeof(*k); i++) {
-		h ^= p[i];
-		h *= 16777619u;
+	for (i = 0; i + sizeof(w) <= 32; i += sizeof(w)) {
+		memcpy(&w, p + i, sizeof(w));
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 32;
 	}
-	return h ^ (h >> 15);
+	t = (uint32_t)k->dport | (uint32_t)k->family << 16 |
+	    (uint32_t)k->proto << 24;
+	h = (h ^ t) * 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 29;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static int dest_matches(const struct snap_dest *d, const struct dest_key *k)
@@ -315,11 +332,39 @@ static int tw_reusable(const struct sock_rec *s, const struct sysctl_vals *sys)
 				   0 : sys->tcp_tw_reuse_delay_ms);
 }
 
-static int cmp_u64(const void *a, const void *b)
+/*
+ * Sort the (dest, port) pairs: LSD radix, a byte at a time, skipping the
+ * bytes every key shares (the high ones, with few destinations). Linear,
+ * where qsort's comparisons were a fifth of a whole update.
+ */
+static void model_sort_pairs(struct model *m, size_t n)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t *a = m->pairs, *b = m->pairs_tmp, *t, all_or = 0;
+	size_t cnt[256], i, sum;
+	unsigned shift;
 
-	return (x > y) - (x < y);
+	for (i = 0; i < n; i++)
+		all_or |= a[i];
+	for (shift = 0; shift < 64 && (all_or >> shift) != 0; shift += 8) {
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n; i++)
+			cnt[(a[i] >> shift) & 0xff]++;
+		if (cnt[(a[0] >> shift) & 0xff] == n)
+			continue;   /* one value for this byte: nothing to do */
+		for (i = 0, sum = 0; i < 256; i++) {
+			size_t c = cnt[i];
+
+			cnt[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			b[cnt[(a[i] >> shift) & 0xff]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	if (a != m->pairs)
+		memcpy(m->pairs, a, n * sizeof(*a));
 }
 
 /* Most at risk first: fewest available, then most in use, then by key so
@@ -359,18 +404,37 @@ static int cmp_dest_risk(const void *a, const void *b, void *ctx)
  * without bind() does not); of the others, a wildcard IPv4 bind conflicts
  * with all, a specific one only with the IPv6 wildcard. An IPv6 wildcard
  * pool covers IPv4 sockets, a specific IPv6 one does not.
+ * What depends only on the pool is worked out once (pool_probe): this
+ * runs pools x sockets times.
  */
-static int pool_overlaps(const struct snap_pool *p, const struct sock_rec *s)
+struct pool_probe {
+	const struct snap_pool *p;
+	int any;                          /* the pool address is a wildcard */
+};
+
+static int addr_any(int family, const uint8_t *a)
 {
+	uint64_t w[2];
+
+	if (family == AF_INET)
+		return !a[0] && !a[1] && !a[2] && !a[3];
+	memcpy(w, a, sizeof(w));
+	return !(w[0] | w[1]);
+}
+
+static int pool_probe_overlaps(const struct pool_probe *pp,
+			       const struct sock_rec *s)
+{
+	const struct snap_pool *p = pp->p;
+
 	if (p->family == s->family)
-		return sock_addr_is_any(p->family, p->saddr) ||
-		       sock_addr_is_any(s->family, s->saddr) ||
-		       sock_addr_cmp(p->family, p->saddr, s->saddr) == 0;
+		return pp->any || addr_any(s->family, s->saddr) ||
+		       memcmp(p->saddr, s->saddr,
+			      p->family == AF_INET ? 4 : 16) == 0;
 	if (p->family == AF_INET)
 		return !(s->flags & SOCK_F_V6ONLY) &&
-		       (sock_addr_is_any(AF_INET, p->saddr) ||
-			sock_addr_is_any(AF_INET6, s->saddr));
-	return sock_addr_is_any(AF_INET6, p->saddr);
+		       (pp->any || addr_any(AF_INET6, s->saddr));
+	return pp->any;
 }
 
 static int pool_find(const struct snap_pool *pools, size_t n, uint8_t proto,
@@ -418,6 +482,7 @@ static int model_add_pool(struct model *m, size_t *n, uint8_t proto,
 static void model_fill_pool(struct model *m, struct snap_pool *p,
 			    const struct snapshot *snap)
 {
+	struct pool_probe pp = { p, addr_any(p->family, p->saddr) };
 	uint32_t usable_held = 0;
 	size_t i;
 
@@ -427,7 +492,8 @@ static void model_fill_pool(struct model *m, struct snap_pool *p,
 		const struct sock_rec *s = &m->socks.v[i];
 
 		if (s->proto != p->proto || !in_range(snap, s->sport) ||
-		    map_get(m->scratch_map, s->sport) || !pool_overlaps(p, s))
+		    map_get(m->scratch_map, s->sport) ||
+		    !pool_probe_overlaps(&pp, s))
 			continue;
 		map_set(m->scratch_map, s->sport);
 		p->in_use++;
@@ -442,6 +508,7 @@ static void model_fill_pool(struct model *m, struct snap_pool *p,
 static void model_build_pools(struct model *m, struct snapshot *snap)
 {
 	static const uint8_t any[16];
+	const struct sock_rec *last = NULL;
 	size_t n = 0, i;
 	int truncated = 0;
 
@@ -451,9 +518,18 @@ static void model_build_pools(struct model *m, struct snapshot *snap)
 	for (i = 0; i < m->socks.len; i++) {
 		const struct sock_rec *s = &m->socks.v[i];
 
-		if (in_range(snap, s->sport))
-			truncated |= model_add_pool(m, &n, s->proto, s->family,
-						    s->saddr);
+		if (!in_range(snap, s->sport))
+			continue;
+		/* most sockets share their neighbour's local address: skip
+		 * the search of the pools list for those */
+		if (last && last->proto == s->proto &&
+		    last->family == s->family &&
+		    memcmp(last->saddr, s->saddr,
+			   s->family == AF_INET ? 4 : 16) == 0)
+			continue;
+		truncated |= model_add_pool(m, &n, s->proto, s->family,
+					    s->saddr);
+		last = s;
 	}
 	if (truncated)
 		snapshot_warn(snap, "more than %d local addresses: pools list cut",
@@ -488,6 +564,7 @@ static int model_reserve(struct model *m, size_t nsocks)
 	    grow(&m->dests, &m->dests_cap, nsocks + 1, sizeof(*m->dests)) ||
 	    grow(&m->sorted, &m->sorted_cap, nsocks + 1, sizeof(*m->sorted)) ||
 	    grow(&m->pairs, &m->pairs_cap, nsocks + 1, sizeof(uint64_t)) ||
+	    grow(&m->pairs_tmp, &m->pairs_tmp_cap, nsocks + 1, sizeof(uint64_t)) ||
 	    grow(&m->perm, &m->perm_cap, nsocks + 1, sizeof(uint32_t)) ||
 	    grow(&m->pools, &m->pools_cap, MODEL_MAX_POOLS, sizeof(*m->pools)) ||
 	    grow(&m->htab, &m->htab_cap, hcap, sizeof(uint32_t)))
@@ -579,7 +656,7 @@ static void model_count_ports(struct model *m, struct snapshot *snap,
 	uint32_t free_ports = m->nonreserved - snap->owned_ports;
 	size_t i;
 
-	qsort(m->pairs, npairs, sizeof(uint64_t), cmp_u64);
+	model_sort_pairs(m, npairs);
 	for (i = 0; i < npairs; i++) {
 		struct snap_dest *d = &m->dests[m->pairs[i] >> 16];
 		unsigned port = (unsigned)(m->pairs[i] & 0xffff);
@@ -693,11 +770,22 @@ static void model_attribute(struct model *m, const struct sample *s,
 			    struct snapshot *snap)
 {
 	int carried = s->owner && s->nowner == m->socks.len;
+	uint32_t *oid = NULL;
 	size_t i, keep = 0;
 	int failed = 0;
 
 	attrib_begin(m->attrib, s->mono);
 	snap->attribution = carried;
+	/* One attrib_owner_id() per owner of the sample, not per socket: it
+	 * copies the whole description. Ids stay valid until the next
+	 * attrib_begin(). Without the scratch, every socket asks. */
+	if (carried && s->nprocs &&
+	    grow(&m->owner_ids, &m->owner_ids_cap, s->nprocs,
+		 sizeof(uint32_t)) == 0) {
+		oid = m->owner_ids;
+		for (i = 0; i < s->nprocs; i++)
+			oid[i] = ATTRIB_NONE;
+	}
 	for (i = 0; i < m->socks.len; i++) {
 		const struct sock_rec *r = &m->socks.v[i];
 		const struct sample_proc *p = NULL;
@@ -710,8 +798,12 @@ static void model_attribute(struct model *m, const struct sample *s,
 			id = attrib_lookup(m->attrib, r);
 		if (id == ATTRIB_NONE && p) {
 			direct = 1;
-			if (attrib_owner_id(m->attrib, p, &id) == -ENOMEM)
+			if (oid && oid[s->owner[i]] != ATTRIB_NONE)
+				id = oid[s->owner[i]];
+			else if (attrib_owner_id(m->attrib, p, &id) == -ENOMEM)
 				failed = 1;
+			else if (oid)
+				oid[s->owner[i]] = id;
 		}
 		if (direct && id != ATTRIB_NONE &&
 		    attrib_note(m->attrib, r, id) < 0)
@@ -849,7 +941,9 @@ static void model_build_procs(struct model *m, const struct sample *s,
 
 		m->sock_proc[i] = SNAP_NO_PROC;
 		if (o && !m->own_row[id] &&
-		    grow(&m->procs, &m->procs_cap, nrows + 1, sizeof(*m->procs))) {
+		    (grow(&m->procs, &m->procs_cap, nrows + 1, sizeof(*m->procs)) ||
+		     grow(&m->row_dest, &m->row_dest_cap, nrows + 1,
+			  sizeof(uint32_t)))) {
 			snapshot_warn(snap, "out of memory: process list cut");
 			slots = 0;
 			o = NULL;
@@ -862,30 +956,39 @@ static void model_build_procs(struct model *m, const struct sample *s,
 		}
 		if (!m->own_row[id]) {
 			model_row_init(&m->procs[nrows], o);
+			m->row_dest[nrows] = SNAP_NO_DEST;
 			m->own_row[id] = (uint32_t)++nrows;
 		}
 		rix = m->own_row[id] - 1;
 		row = &m->procs[rix];
 		m->sock_proc[i] = rix;
-		if (r->proto == IPPROTO_TCP && r->state == SOCK_TIME_WAIT)
+		if (r->proto == IPPROTO_TCP && r->state == SOCK_TIME_WAIT) {
 			row->time_wait++;
-		else if (model_is_closing(r))
+		} else if (model_is_closing(r)) {
 			row->closing++;
-		else
+		} else {
 			row->sockets++;
-		if (!row->pid)
-			uid_only_socks++;
+			if (!row->pid)
+				uid_only_socks++;   /* live, of no known process */
+		}
+		/* a socket toward the same destination as the row's last one
+		 * adds no pair: most do, and each set lookup is a cache miss */
 		if (m->sock_dest[i] != SNAP_NO_DEST &&
-		    model_pdset_add(m, (uint64_t)rix << 32 | m->sock_dest[i]))
-			row->destinations++;
+		    m->row_dest[rix] != m->sock_dest[i]) {
+			m->row_dest[rix] = m->sock_dest[i];
+			if (model_pdset_add(m, (uint64_t)rix << 32 |
+					    m->sock_dest[i]))
+				row->destinations++;
+		}
 	}
 	if (nrows && model_sort_procs(m, nrows) != 0)
 		snapshot_warn(snap, "out of memory: process list unsorted");
 	snap->procs = nrows ? m->procs : NULL;
 	snap->nprocs = nrows;
 	if (uid_only_socks && s->procs_denied)
-		snapshot_warn(snap, "process names need root or CAP_SYS_PTRACE: "
-			      "the open files of %u process%s could not be "
+		snapshot_warn(snap, "process names need root or CAP_SYS_PTRACE "
+			      "and CAP_DAC_READ_SEARCH: the open files of %u "
+			      "process%s could not be "
 			      "read; %u socket%s shown by user only",
 			      (unsigned)s->procs_denied,
 			      s->procs_denied == 1 ? "" : "es",
@@ -893,7 +996,8 @@ static void model_build_procs(struct model *m, const struct sample *s,
 			      uid_only_socks == 1 ? " is" : "s are");
 	else if (uid_only_socks && snap->attribution)
 		snapshot_warn(snap, "%u socket%s held by no process porttop "
-			      "can see (another pid namespace?): shown by user "
+			      "can see (another pid namespace, /proc mounted "
+			      "with hidepid, or kernel sockets): shown by user "
 			      "only", (unsigned)uid_only_socks,
 			      uid_only_socks == 1 ? " is" : "s are");
 }

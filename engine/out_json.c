@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "netns.h"     /* nat */
 #include "out_json.h"
 #include "sanitize.h"
 
@@ -179,7 +180,64 @@ static void json_dest(struct strbuf *sb, const struct snap_dest *d)
 		json_key(sb, "eta_s");
 		strbuf_addstr(sb, "null");
 	}
+	strbuf_addstr(sb, ", ");
+	json_num(sb, "close_rate_last", d->close_rate_last, 3);
+	strbuf_addstr(sb, ", ");
+	json_num(sb, "time_wait_rate", d->tw_rate, 3);
+	strbuf_addstr(sb, ", ");
+	json_num(sb, "new_rate", d->new_rate, 3);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "closes", d->closes);
 	strbuf_addch(sb, '}');
+}
+
+static void json_bool(struct strbuf *sb, const char *key, int v)
+{
+	json_key(sb, key);
+	strbuf_addstr(sb, v ? "true" : "false");
+}
+
+/* A counter delta, or null when unknown (negative). */
+static void json_delta(struct strbuf *sb, const char *key, int64_t v)
+{
+	json_key(sb, key);
+	if (v < 0)
+		strbuf_addstr(sb, "null");
+	else
+		strbuf_addf(sb, "%lld", (long long)v);
+}
+
+static const char *json_rates_source(int src)
+{
+	switch (src) {
+	case SNAP_RATES_EXACT: return "events";
+	case SNAP_RATES_ESTIMATED: return "time_wait";
+	default: return "none";
+	}
+}
+
+/* Host-wide rates over the last interval (engine/rates.h). */
+static void json_rates(struct strbuf *sb, const struct snapshot *snap)
+{
+	int have = snap->rates_source != SNAP_RATES_NONE;
+
+	json_key(sb, "rates");
+	strbuf_addch(sb, '{');
+	json_str(sb, "source", json_rates_source(snap->rates_source), 16);
+	strbuf_addstr(sb, ", ");
+	json_bool(sb, "events_lost", snap->events_lost);
+	strbuf_addstr(sb, ", ");
+	json_num(sb, "interval_s", have ? snap->rates_interval_s : (double)NAN, 3);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "close_events", snap->close_events);
+	strbuf_addstr(sb, ", ");
+	json_num(sb, "active_opens_rate", snap->active_opens_rate, 3);
+	strbuf_addstr(sb, ", ");
+	json_delta(sb, "tw_recycled", snap->tw_recycled);
+	strbuf_addstr(sb, ", ");
+	json_delta(sb, "tw_overflow", snap->tw_overflow);
+	strbuf_addstr(sb, "}, ");
+	json_bool(sb, "rates_estimated", snap->rates_estimated);
 }
 
 static void json_pool(struct strbuf *sb, const struct snap_pool *p)
@@ -195,23 +253,175 @@ static void json_pool(struct strbuf *sb, const struct snap_pool *p)
 	strbuf_addch(sb, '}');
 }
 
+/* A process, or (pid null) the sockets known only by their uid. */
 static void json_proc(struct strbuf *sb, const struct snap_proc *p)
 {
 	strbuf_addch(sb, '{');
 	json_key(sb, "pid");
-	strbuf_addf(sb, "%d", p->pid);
+	if (p->pid > 0)
+		strbuf_addf(sb, "%d", p->pid);
+	else
+		strbuf_addstr(sb, "null");
 	strbuf_addstr(sb, ", ");
 	json_u(sb, "uid", p->uid);
 	strbuf_addstr(sb, ", ");
+	json_str(sb, "user", p->user, sizeof(p->user));
+	strbuf_addstr(sb, ", ");
 	json_str(sb, "comm", p->comm, sizeof(p->comm));
+	strbuf_addstr(sb, ", ");
+	json_str(sb, "cmdline", p->cmdline, sizeof(p->cmdline));
+	strbuf_addstr(sb, ", ");
+	json_str(sb, "unit", p->unit, sizeof(p->unit));
+	strbuf_addstr(sb, ", ");
+	json_str(sb, "cgroup", p->cgroup, sizeof(p->cgroup));
 	strbuf_addstr(sb, ", ");
 	json_u(sb, "sockets", p->sockets);
 	strbuf_addstr(sb, ", ");
 	json_u(sb, "time_wait", p->time_wait);
 	strbuf_addstr(sb, ", ");
+	json_u(sb, "closing", p->closing);
+	strbuf_addstr(sb, ", ");
 	json_u(sb, "destinations", p->destinations);
 	strbuf_addch(sb, '}');
 }
+
+/* >>> nat: conntrack and NAT headroom (engine/conntrack.h) */
+/* A count that may be unknown (negative): null. */
+static void json_i64(struct strbuf *sb, const char *key, int64_t v)
+{
+	json_key(sb, key);
+	if (v < 0)
+		strbuf_addstr(sb, "null");
+	else
+		strbuf_addf(sb, "%lld", (long long)v);
+}
+
+static const char *json_ct_dump(const struct ct_snap *c)
+{
+	if (c->have & CT_HAVE_DUMP)
+		return "ok";
+	if (c->dump_err == -EPERM || c->dump_err == -EACCES)
+		return "denied";
+	if (c->dump_err == 0 || c->dump_err == -EBADF)
+		return "off";
+	return "error";
+}
+
+static void json_nat_dest(struct strbuf *sb, const struct ct_nat_dest *d)
+{
+	strbuf_addch(sb, '{');
+	json_str(sb, "proto", json_proto(d->proto), 16);
+	strbuf_addstr(sb, ", ");
+	json_addr(sb, "nat_addr", d->family, d->nat_addr);
+	strbuf_addstr(sb, ", ");
+	json_addr(sb, "daddr", d->family, d->daddr);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "dport", d->dport);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "entries", d->entries);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "nat_entries", d->nat_entries);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "established", d->established);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "time_wait", d->time_wait);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "other", d->other);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "in_use", d->in_use);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "available", d->available);
+	strbuf_addstr(sb, ", ");
+	json_num(sb, "headroom_pct", d->headroom_pct, 1);
+	strbuf_addch(sb, '}');
+}
+
+/* "conntrack": {...}, "nat_destinations": [...] */
+static void json_conntrack(struct strbuf *sb, const struct snapshot *snap)
+{
+	const struct ct_snap *c = &snap->ct;
+	unsigned i;
+	size_t k;
+
+	json_key(sb, "conntrack");
+	strbuf_addch(sb, '{');
+	json_bool(sb, "in_use", c->in_use);
+	strbuf_addstr(sb, ", ");
+	json_i64(sb, "count", (c->have & CT_HAVE_FILL) ? c->count : -1);
+	strbuf_addstr(sb, ", ");
+	json_i64(sb, "max", (c->have & CT_HAVE_FILL) ? c->max : -1);
+	strbuf_addstr(sb, ", ");
+	json_num(sb, "fill_pct", c->fill_pct, 1);
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "stats");
+	if (c->have & CT_HAVE_STATS) {
+		strbuf_addch(sb, '{');
+		json_u(sb, "cpus", c->stats.cpus);
+		for (i = 0; i < CT_S_MAX; i++) {
+			strbuf_addstr(sb, ", ");
+			json_key(sb, ct_stat_name(i));
+			if (c->stats.known & (1u << i))
+				strbuf_addf(sb, "%llu",
+					    (unsigned long long)c->stats.v[i]);
+			else
+				strbuf_addstr(sb, "null");
+		}
+		strbuf_addch(sb, '}');
+	} else {
+		strbuf_addstr(sb, "null");
+	}
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "rates");
+	if (c->have_rates) {
+		strbuf_addch(sb, '{');
+		json_num(sb, "interval_s", c->interval_s, 3);
+		for (i = 0; i < CT_S_MAX; i++) {
+			strbuf_addstr(sb, ", ");
+			json_num(sb, ct_stat_name(i), c->rate[i], 3);
+		}
+		strbuf_addch(sb, '}');
+	} else {
+		strbuf_addstr(sb, "null");
+	}
+	strbuf_addstr(sb, ", ");
+	json_str(sb, "dump", json_ct_dump(c), 16);
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "dump_error");
+	if (!(c->have & CT_HAVE_DUMP) && c->dump_err && c->dump_err != -EBADF) {
+		const char *why = ct_strerror(c->dump_err);
+
+		out_json_string(sb, why, strlen(why));
+	} else {
+		strbuf_addstr(sb, "null");
+	}
+	strbuf_addstr(sb, ", ");
+	json_i64(sb, "entries", (c->have & CT_HAVE_DUMP) ?
+		 (int64_t)c->entries : -1);
+	strbuf_addstr(sb, ", ");
+	json_bool(sb, "truncated", (c->flags & CT_TRUNCATED) != 0);
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "nat_range");
+	strbuf_addch(sb, '{');
+	json_u(sb, "low", c->nat_low);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "high", c->nat_high);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "size", c->nat_size);
+	strbuf_addstr(sb, ", ");
+	json_bool(sb, "configured", c->nat_range_given);
+	strbuf_addstr(sb, "}, ");
+	json_u(sb, "time_wait_s", CT_TIME_WAIT_S);
+	strbuf_addstr(sb, "}, ");
+	json_key(sb, "nat_destinations");
+	strbuf_addch(sb, '[');
+	for (k = 0; c->nat && k < c->nnat; k++) {
+		if (k)
+			strbuf_addstr(sb, ", ");
+		json_nat_dest(sb, &c->nat[k]);
+	}
+	strbuf_addch(sb, ']');
+}
+/* <<< nat */
 
 int out_json_snapshot(struct strbuf *sb, const struct snapshot *snap)
 {
@@ -283,6 +493,12 @@ int out_json_snapshot(struct strbuf *sb, const struct snapshot *snap)
 	strbuf_addch(sb, '}');
 
 	strbuf_addstr(sb, ", ");
+	json_conntrack(sb, snap);   /* nat */
+
+	strbuf_addstr(sb, ", ");
+	json_rates(sb, snap);
+
+	strbuf_addstr(sb, ", ");
 	json_key(sb, "destinations");
 	strbuf_addch(sb, '[');
 	n = snap->dests ? snap->ndests : 0;
@@ -316,6 +532,17 @@ int out_json_snapshot(struct strbuf *sb, const struct snapshot *snap)
 	strbuf_addch(sb, ']');
 
 	strbuf_addstr(sb, ", ");
+	json_u(sb, "unattributed_sockets", snap->unattributed_sockets);
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "pid_filter");
+	strbuf_addch(sb, '[');
+	n = snap->npid_filter < MODEL_MAX_PIDS ? snap->npid_filter
+					       : MODEL_MAX_PIDS;
+	for (i = 0; i < n; i++)
+		strbuf_addf(sb, "%s%d", i ? ", " : "", snap->pid_filter[i]);
+	strbuf_addch(sb, ']');
+
+	strbuf_addstr(sb, ", ");
 	json_u(sb, "unattributed_time_wait", snap->unattributed_time_wait);
 
 	strbuf_addstr(sb, ", ");
@@ -334,3 +561,129 @@ int out_json_snapshot(struct strbuf *sb, const struct snapshot *snap)
 	strbuf_addstr(sb, "}\n");
 	return strbuf_error(sb);
 }
+
+/* >>> nat: --all-netns */
+static void json_netns(struct strbuf *sb, const struct netns_info *in)
+{
+	uint32_t k;
+
+	strbuf_addch(sb, '{');
+	json_str(sb, "netns", in->id, sizeof(in->id));
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "inode", in->inode);
+	strbuf_addstr(sb, ", ");
+	json_bool(sb, "current", in->current);
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "name");
+	if (in->name[0])
+		out_json_string(sb, in->name, strnlen(in->name, sizeof(in->name)));
+	else
+		strbuf_addstr(sb, "null");
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "processes", in->nprocs);
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "pids");
+	strbuf_addch(sb, '[');
+	for (k = 0; k < in->npids && k < NETNS_MAX_PIDS; k++)
+		strbuf_addf(sb, "%s%d", k ? ", " : "", in->pids[k]);
+	strbuf_addstr(sb, "], ");
+	json_str(sb, "comm", in->comm, sizeof(in->comm));
+	strbuf_addstr(sb, ", ");
+	json_str(sb, "unit", in->unit, sizeof(in->unit));
+	strbuf_addstr(sb, ", ");
+	json_str(sb, "hostname", in->hostname, sizeof(in->hostname));
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "error");
+	if (!in->surveyed && in->err) {
+		const char *why = netns_strerror(in->err);
+
+		out_json_string(sb, why, strlen(why));
+	} else {
+		strbuf_addstr(sb, "null");
+	}
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "range");
+	if (in->surveyed) {
+		strbuf_addch(sb, '{');
+		json_u(sb, "low", in->range_low);
+		strbuf_addstr(sb, ", ");
+		json_u(sb, "high", in->range_high);
+		strbuf_addstr(sb, ", ");
+		json_u(sb, "usable", in->usable);
+		strbuf_addch(sb, '}');
+	} else {
+		strbuf_addstr(sb, "null");
+	}
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "tcp_sockets", in->tcp_sockets);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "udp_sockets", in->udp_sockets);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "time_wait", in->time_wait);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "destinations", in->ndests);
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "worst");
+	if (in->surveyed && in->have_worst) {
+		const struct netns_worst *w = &in->worst;
+
+		strbuf_addch(sb, '{');
+		json_str(sb, "proto", json_proto(w->proto), 16);
+		strbuf_addstr(sb, ", ");
+		json_addr(sb, "saddr", w->family, w->saddr);
+		strbuf_addstr(sb, ", ");
+		json_addr(sb, "daddr", w->family, w->daddr);
+		strbuf_addstr(sb, ", ");
+		json_u(sb, "dport", w->dport);
+		strbuf_addstr(sb, ", ");
+		json_u(sb, "in_use", w->in_use);
+		strbuf_addstr(sb, ", ");
+		json_u(sb, "available", w->available);
+		strbuf_addstr(sb, ", ");
+		json_num(sb, "headroom_pct", w->headroom_pct, 1);
+		strbuf_addch(sb, '}');
+	} else {
+		strbuf_addstr(sb, "null");
+	}
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "conntrack");
+	strbuf_addch(sb, '{');
+	json_i64(sb, "count", in->ct_count);
+	strbuf_addstr(sb, ", ");
+	json_i64(sb, "max", in->ct_max);
+	strbuf_addstr(sb, "}, ");
+	json_key(sb, "nat_worst");
+	if (in->surveyed && in->have_nat_worst)
+		json_nat_dest(sb, &in->nat_worst);
+	else
+		strbuf_addstr(sb, "null");
+	strbuf_addch(sb, '}');
+}
+
+int out_json_namespaces(struct strbuf *sb, const struct netns_list *l,
+			double time)
+{
+	size_t i;
+
+	if (!sb || !l)
+		return -EINVAL;
+	strbuf_addch(sb, '{');
+	json_num(sb, "time", time, 2);
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "namespaces");
+	strbuf_addch(sb, '[');
+	for (i = 0; l->v && i < l->len; i++) {
+		if (i)
+			strbuf_addstr(sb, ", ");
+		json_netns(sb, &l->v[i]);
+	}
+	strbuf_addstr(sb, "], ");
+	json_u(sb, "processes", l->procs);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "denied", l->denied);
+	strbuf_addstr(sb, ", ");
+	json_bool(sb, "truncated", l->truncated);
+	strbuf_addstr(sb, "}\n");
+	return strbuf_error(sb);
+}
+/* <<< nat */

@@ -48,6 +48,9 @@ struct sock_rec {
 	uint8_t saddr[16];    /* IPv4 in the first 4 bytes, network order */
 	uint8_t daddr[16];
 	uint64_t cookie;      /* kernel socket cookie, 0 if none */
+	uint64_t cgroup_id;   /* INET_DIAG_CGROUP_ID: cgroup v2 id of the
+				 creating task, 0 if none (TIME_WAIT, request
+				 sockets, kernels without cgroups) */
 	uint32_t uid;         /* idiag_uid (0 for TIME_WAIT) */
 	uint32_t inode;       /* idiag_inode (0 for TIME_WAIT) */
 	uint32_t expires_ms;  /* idiag_expires: timer ms left, 0 if none */

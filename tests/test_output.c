@@ -392,6 +392,10 @@ static struct fixture *fixture_new(void)
 	f->dests[0].reusable = 5;
 	f->dests[0].close_rate = 10.25;
 	f->dests[0].eta_s = 90.0;
+	f->dests[0].close_rate_last = 12.5;
+	f->dests[0].tw_rate = 9.75;
+	f->dests[0].new_rate = 11.0;
+	f->dests[0].closes = 25;
 
 	fix_dest(&f->dests[1], AF_INET6, "2001:db8::1", "2001:db8::2", 8443,
 		 28000);
@@ -422,6 +426,13 @@ static struct fixture *fixture_new(void)
 	f->procs[0].sockets = 1215;
 	f->procs[0].time_wait = 600;
 	f->procs[0].destinations = 2;
+	f->procs[0].closing = 3;
+	snprintf(f->procs[0].user, sizeof(f->procs[0].user), "alice");
+	snprintf(f->procs[0].cmdline, sizeof(f->procs[0].cmdline),
+		 "evil --run \"x\"");
+	snprintf(f->procs[0].unit, sizeof(f->procs[0].unit), "unit:evil.service");
+	snprintf(f->procs[0].cgroup, sizeof(f->procs[0].cgroup),
+		 "/system.slice/evil.service");
 	s->procs = f->procs;
 	s->nprocs = 1;
 	s->unattributed_time_wait = 18;
@@ -556,10 +567,14 @@ static void test_json_snapshot_full(void **state)
 	assert_true(d0 < d1);
 	assert_true(strstr(js, "\"destinations\": [") < d0);
 	assert_non_null(strstr(d0, "\"in_use\": 1217, \"reusable\": 5, \"available\": 120, "
-				  "\"headroom_pct\": 0.4, \"close_rate\": 10.250, \"eta_s\": 90.0}"));
+				  "\"headroom_pct\": 0.4, \"close_rate\": 10.250, \"eta_s\": 90.0, "
+				  "\"close_rate_last\": 12.500, \"time_wait_rate\": 9.750, "
+				  "\"new_rate\": 11.000, \"closes\": 25}"));
 	/* NaN headroom is null; SNAP_NO_ETA is null */
 	assert_non_null(strstr(d1, "\"available\": 28000, \"headroom_pct\": null, "
-				  "\"close_rate\": 0.000, \"eta_s\": null}"));
+				  "\"close_rate\": 0.000, \"eta_s\": null, "
+				  "\"close_rate_last\": 0.000, \"time_wait_rate\": 0.000, "
+				  "\"new_rate\": 0.000, \"closes\": 0}"));
 	assert_non_null(strstr(d0, "\"states\": {\"ESTABLISHED\": 600, \"SYN_SENT\": 3, "
 				  "\"SYN_RECV\": 0, \"FIN_WAIT1\": 0, \"FIN_WAIT2\": 4, "
 				  "\"TIME_WAIT\": 610, \"CLOSE\": 0, \"CLOSE_WAIT\": 0, "
@@ -571,8 +586,14 @@ static void test_json_snapshot_full(void **state)
 				  "\"in_use\": 2, \"available\": 28230}]"));
 	/* the hostile name is escaped, not passed through */
 	assert_non_null(strstr(js, "\"processes\": [{\"pid\": 4242, \"uid\": 1000, "
-				  "\"comm\": \"evil\\u001b[31m\\nname\", \"sockets\": 1215, "
-				  "\"time_wait\": 600, \"destinations\": 2}]"));
+				  "\"user\": \"alice\", "
+				  "\"comm\": \"evil\\u001b[31m\\nname\", "
+				  "\"cmdline\": \"evil --run \\\"x\\\"\", "
+				  "\"unit\": \"unit:evil.service\", "
+				  "\"cgroup\": \"/system.slice/evil.service\", "
+				  "\"sockets\": 1215, \"time_wait\": 600, \"closing\": 3, "
+				  "\"destinations\": 2}], "
+				  "\"unattributed_sockets\": 0, \"pid_filter\": [], "));
 	assert_null(strchr(js, '\x1b'));
 	assert_non_null(strstr(js, "\"unattributed_time_wait\": 18, \"warnings\": "
 				  "[\"TIME_WAIT \\\"buckets\\\" near tcp_max_tw_buckets\\\\\"]}\n"));
@@ -634,7 +655,7 @@ static void test_json_nonfinite_and_empty(void **state)
 	js = json_of(&f->snap);
 	check_json_line(js);
 	assert_non_null(strstr(js, "{\"time\": null, "));
-	assert_non_null(strstr(js, "\"headroom_pct\": null, \"close_rate\": null, \"eta_s\": null}"));
+	assert_non_null(strstr(js, "\"headroom_pct\": null, \"close_rate\": null, \"eta_s\": null, "));
 	assert_non_null(strstr(js, "\"sysctl\": {\"tcp_tw_reuse\": null, \"tcp_timestamps\": null, "
 				  "\"tcp_fin_timeout\": null, \"tcp_max_tw_buckets\": null, "
 				  "\"tcp_tw_reuse_delay_ms\": null}"));
@@ -652,6 +673,7 @@ static void test_json_nonfinite_and_empty(void **state)
 	js = json_of(&f->snap);
 	check_json_line(js);
 	assert_non_null(strstr(js, "\"destinations\": [], \"pools\": [], \"processes\": [], "
+				  "\"unattributed_sockets\": 0, \"pid_filter\": [], "
 				  "\"unattributed_time_wait\": 18, \"warnings\": []}\n"));
 	/* the netns is bounded by its array */
 	assert_non_null(strstr(js, "\"netns\": \"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn\", "));
@@ -730,9 +752,9 @@ static void test_text_full(void **state)
 		 (unsigned)f->snap.tcp_sockets);
 	assert_non_null(strstr(txt, want));
 	assert_non_null(strstr(txt, "UDP 4 sockets (2 ports in range)\n"));
-	/* the forecast does not fit in 80 columns: continuation line */
 	assert_non_null(strstr(txt, "\nWorst: tcp 10.0.0.1 -> 10.0.0.2:443  available 120 of 28232"
-				    " (0.4% headroom)\n  full in 90s\n"));
+				    " (0.4% headroom)\nForecast: tcp 10.0.0.1 -> 10.0.0.2:443"
+				    " exhausted in 90 s\n"));
 
 	/* the table: header, then the rows in the snapshot's order */
 	hdr = line_starting(txt, "PROTO ");
@@ -742,22 +764,24 @@ static void test_text_full(void **state)
 	assert_int_equal(r0, hdr + 1);
 	assert_int_equal(r1, hdr + 2);
 	assert_true(get_line(txt, (size_t)hdr, line, sizeof(line)));
-	/* LOCAL is 11 wide, REMOTE 18: as wide as their longest cell */
+	/* LOCAL is 11 wide, REMOTE 18: as wide as their longest cell; one
+	 * blank between numbers; no rates yet: RATE is "-" */
 	assert_string_equal(line, "PROTO " "LOCAL      " " " "REMOTE            "
-				  "   TW  ESTAB  OTHER  IN_USE  AVAIL  HEADROOM");
+				  "  TW ESTAB OTHER IN_USE AVAIL HEADROOM RATE ETA");
 	assert_true(get_line(txt, (size_t)r0, line, sizeof(line)));
 	assert_string_equal(line, "tcp   " "10.0.0.1   " " " "10.0.0.2:443      "
-				  "  610    600      7    1217    120      0.4%");
+				  " 610   600     7   1217   120     0.4%    - 90s");
 	assert_true(get_line(txt, (size_t)r1, line, sizeof(line)));
 	assert_string_equal(line, "tcp   " "2001:db8::1" " " "[2001:db8::2]:8443"
-				  "    8      7      0      15  28000         -");
+				  "   8     7     0     15 28000        -    -   -");
 
 	/* pools, processes (name sanitised), warning */
 	assert_non_null(strstr(txt, "\nPOOLS " "LOCAL   " "  IN_USE  AVAIL\n"
 				    "tcp   " "10.0.0.1" "      11  28221\n"
 				    "udp   " "::      " "       2  28230\n"));
-	assert_non_null(strstr(txt, "\n PID   UID  SOCKETS  TIME_WAIT  DESTS COMM\n"
-				    "4242  1000     1215        600      2 evil?[31m?name\n"
+	assert_non_null(strstr(txt, "\nPROCESSES USER   SOCKETS  TIME_WAIT  DESTS COMMAND\n"
+				    "     4242 alice     1215        600      2 "
+				    "evil --run \"x\" [unit:evil.service]\n"
 				    "unattributed TIME_WAIT 18\n"));
 	assert_non_null(strstr(txt, "\n\nwarning: TIME_WAIT \"buckets\" near "
 				    "tcp_max_tw_buckets\\\n\n"));
@@ -896,11 +920,19 @@ static void test_text_hostile(void **state)
 
 	(void)state;
 	memcpy(f->procs[0].comm, comm, sizeof(comm));
+	memcpy(f->procs[0].cmdline, comm, sizeof(comm));
 	snprintf(f->snap.warnings[0], SNAP_WARNING_LEN, "bad\x1b]0;title\x07\nline");
 	memcpy(f->snap.netns, "\x1b[2Jns", 7);
 	txt = text_of(&f->snap);
 	check_text(txt);
-	assert_non_null(strstr(txt, " a?b?c????\n"));
+	assert_non_null(strstr(txt, " a?b?c???? [unit:evil.service]\n"));
+	free(txt);
+	/* no command line: the name instead; a hostile unit is sanitised */
+	f->procs[0].cmdline[0] = '\0';
+	memcpy(f->procs[0].unit, comm, sizeof(comm));
+	txt = text_of(&f->snap);
+	check_text(txt);
+	assert_non_null(strstr(txt, " a?b?c???? [a?b?c????]\n"));
 	assert_non_null(strstr(txt, "\nwarning: bad?]0;title??line\n"));
 	assert_non_null(strstr(txt, "netns ?[2Jns\n"));
 	free(txt);

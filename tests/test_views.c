@@ -131,6 +131,8 @@ static int setup(void **state)
 	s->sys.tcp_tw_reuse = 2;
 	s->sys.tcp_timestamps = 1;
 	s->sys.tcp_max_tw_buckets = 262144;
+	s->sys.known = SYSCTL_K_RANGE | SYSCTL_K_RESERVED | SYSCTL_K_TW_REUSE |
+		       SYSCTL_K_TIMESTAMPS | SYSCTL_K_MAX_TW;
 	s->range_low = LOW;
 	s->range_high = HIGH;
 	s->reserved = 10;
@@ -327,6 +329,21 @@ static void test_dests_default(void **state)
 	assert_true(frame_has(&fx->f, "tw_reuse 2"));
 	assert_true(frame_has(&fx->f, "timestamps 1"));
 	assert_true(frame_has(&fx->f, "max_tw 262144"));
+	/* an import that lacks the sysctls: unknown, not the defaults */
+	fx->snap.sys.known = SYSCTL_K_RANGE;
+	render(fx, 80, 24);
+	assert_true(frame_has(&fx->f, "reserved ?"));
+	assert_true(frame_has(&fx->f, "tw_reuse ?"));
+	assert_true(frame_has(&fx->f, "timestamps ?"));
+	assert_true(frame_has(&fx->f, "max_tw ?"));
+	assert_false(frame_has(&fx->f, "tw_reuse 2"));
+	fx->snap.sys.known = 0;
+	render(fx, 80, 24);
+	assert_true(frame_has(&fx->f, "range 40000-40199?"));
+	fx->snap.sys.known = SYSCTL_K_RANGE | SYSCTL_K_RESERVED |
+			     SYSCTL_K_TW_REUSE | SYSCTL_K_TIMESTAMPS |
+			     SYSCTL_K_MAX_TW;
+	render(fx, 80, 24);
 	assert_true(frame_has(&fx->f, "TW 27"));
 	assert_true(frame_has(&fx->f, "EST 13"));
 	assert_true(frame_has(&fx->f, "owned 1"));

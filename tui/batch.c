@@ -233,9 +233,13 @@ int batch_namespaces(const struct options *opts, const char *procroot,
 			break;
 		}
 		strbuf_reset(&sb);
-		e = opts->format == OUT_JSON ?
-		    out_json_namespaces(&sb, &l, clock_wall(&clk)) :
-		    out_text_namespaces(&sb, &l, clock_wall(&clk));
+		if (opts->format == OUT_JSON)
+			e = out_json_namespaces(&sb, &l, clock_wall(&clk));
+		else if (opts->format == OUT_OPENMETRICS)
+			e = out_openmetrics_namespaces(&sb, &l,
+						       clock_wall(&clk));
+		else
+			e = out_text_namespaces(&sb, &l, clock_wall(&clk));
 		if (e == 0 && (fwrite(sb.buf, 1, sb.len, out) != sb.len ||
 			       fflush(out) != 0))
 			e = errno ? -errno : -EIO;

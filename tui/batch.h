@@ -45,7 +45,8 @@ int batch_check(const struct options *opts, struct sampler *sp,
 /*
  * `porttop -b --all-netns`: every opts->delay seconds, list the network
  * namespaces under procroot and rundir (engine/netns.h), sample each one,
- * and print the list to `out` (text or json), until opts->iterations
+ * and print the list to `out` (text, json or openmetrics), until
+ * opts->iterations
  * lists were printed (0: until killed). Returns 0, or a negative errno
  * with a one-line reason appended to err (no list at all, or `out`
  * failed).

@@ -58,7 +58,7 @@ static void fmt_delay(double d, char *buf, size_t len)
 static void line1(struct uistate *st, struct frame *f, struct rect r)
 {
 	struct line l = { f, r.x, r.y, r.x + r.w, 2, r.x };
-	char right[80], ns[48], d[16], tbuf[16];
+	char right[80], ns[48], nsv[128], d[16], tbuf[16];
 	const struct snapshot *s = st->snap;
 	int rw;
 
@@ -85,7 +85,14 @@ static void line1(struct uistate *st, struct frame *f, struct rect r)
 	seg(&l, "host", st->host[0] ? st->host : "?", ST_VALUE);
 	if (s) {
 		view_clean(st, ns, sizeof(ns), s->netns, sizeof(s->netns));
-		seg(&l, "netns", ns, ST_VALUE);
+		/* nat: another namespace than porttop's own is named */
+		if (st->netns_label[0])
+			snprintf(nsv, sizeof(nsv), "%s %s", st->netns_label, ns);
+		else
+			snprintf(nsv, sizeof(nsv), "%s", ns);
+		if (!seg(&l, "netns", nsv, st->netns_label[0] ? ST_WARN : ST_VALUE))
+			seg(&l, "netns", st->netns_label[0] ? st->netns_label : ns,
+			    st->netns_label[0] ? ST_WARN : ST_VALUE);
 	}
 	if (s && s->npid_filter) {
 		char pids[64];
@@ -99,6 +106,14 @@ static void line1(struct uistate *st, struct frame *f, struct rect r)
 	}
 }
 
+static void header_sysctl(char *buf, size_t len, unsigned known, int value)
+{
+	if (known)
+		snprintf(buf, len, "%d", value);
+	else
+		snprintf(buf, len, "?");
+}
+
 static void line2(struct uistate *st, struct frame *f, struct rect r)
 {
 	struct line l = { f, r.x, r.y, r.x + r.w, 2, r.x };
@@ -109,20 +124,61 @@ static void line2(struct uistate *st, struct frame *f, struct rect r)
 	};
 	int i, total = 0;
 
-	snprintf(v[0], sizeof(v[0]), "%u-%u", s->range_low, s->range_high);
-	snprintf(v[1], sizeof(v[1]), "%u", (unsigned)s->reserved);
+	unsigned known = s->sys.known;
+
+	/* What a capture or an unreadable /proc did not say is shown as
+	 * unknown ("?"), never as the kernel's default. */
+	snprintf(v[0], sizeof(v[0]), "%u-%u%s", s->range_low, s->range_high,
+		 known & SYSCTL_K_RANGE ? "" : "?");
+	if (known & SYSCTL_K_RESERVED)
+		snprintf(v[1], sizeof(v[1]), "%u", (unsigned)s->reserved);
+	else
+		snprintf(v[1], sizeof(v[1]), "?");
 	snprintf(v[2], sizeof(v[2]), "%u", (unsigned)s->usable);
-	snprintf(v[3], sizeof(v[3]), "%d", s->sys.tcp_tw_reuse);
-	snprintf(v[4], sizeof(v[4]), "%d", s->sys.tcp_timestamps);
-	snprintf(v[5], sizeof(v[5]), "%d", s->sys.tcp_max_tw_buckets);
+	header_sysctl(v[3], sizeof(v[3]), known & SYSCTL_K_TW_REUSE,
+		      s->sys.tcp_tw_reuse);
+	header_sysctl(v[4], sizeof(v[4]), known & SYSCTL_K_TIMESTAMPS,
+		      s->sys.tcp_timestamps);
+	header_sysctl(v[5], sizeof(v[5]), known & SYSCTL_K_MAX_TW,
+		      s->sys.tcp_max_tw_buckets);
 	for (i = 0; i < 6; i++)
 		total += (int)strlen(label[i]) + 1 + (int)strlen(v[i]) + 2;
 	/* Tighten the spacing rather than lose a value. */
 	if (total - 2 > r.w)
 		l.gap = 1;
 	for (i = 0; i < 6; i++)
-		seg(&l, label[i], v[i], i == 4 && !s->sys.tcp_timestamps ? ST_WARN : ST_VALUE);
+		seg(&l, label[i], v[i], i == 4 && (known & SYSCTL_K_TIMESTAMPS) &&
+		    !s->sys.tcp_timestamps ? ST_WARN : ST_VALUE);
 }
+
+/* >>> nat: conntrack, when it is in use: the fill, the drops per second
+ * (NAT ports or the table running out), the NAT destination most at risk */
+static void header_conntrack(struct line *l, const struct snapshot *s)
+{
+	const struct ct_snap *c = &s->ct;
+	char v[48];
+
+	if (!c->in_use)
+		return;
+	if (c->max > 0)
+		snprintf(v, sizeof(v), "%lld/%lld", (long long)c->count,
+			 (long long)c->max);
+	else
+		snprintf(v, sizeof(v), "%lld", (long long)c->count);
+	seg(l, "conntrack", v, c->fill_pct >= CT_FILL_WARN_PCT ? ST_CRIT : ST_VALUE);
+	if (c->have_rates && (c->delta[CT_S_DROP] || c->delta[CT_S_INSERT_FAILED])) {
+		snprintf(v, sizeof(v), "%.1f/s", c->delta[CT_S_DROP] >
+			 c->delta[CT_S_INSERT_FAILED] ? c->rate[CT_S_DROP] :
+			 c->rate[CT_S_INSERT_FAILED]);
+		seg(l, "ct drops", v, ST_CRIT);
+	}
+	if (c->nat && c->nnat) {
+		snprintf(v, sizeof(v), "%u/%u", (unsigned)c->nat[0].available,
+			 (unsigned)c->nat_size);
+		seg(l, "NAT", v, headroom_style(c->nat[0].headroom_pct));
+	}
+}
+/* <<< nat */
 
 static void line3(struct uistate *st, struct frame *f, struct rect r)
 {
@@ -160,6 +216,7 @@ static void line3(struct uistate *st, struct frame *f, struct rect r)
 	seg(&l, "owned", v, ST_VALUE);
 	snprintf(v, sizeof(v), "%u", (unsigned)s->ports_in_use);
 	seg(&l, "in use", v, ST_VALUE);
+	header_conntrack(&l, s);   /* nat */
 }
 
 static void line4(struct uistate *st, struct frame *f, struct rect r)
@@ -244,6 +301,11 @@ static void compact(struct uistate *st, struct frame *f, struct rect r)
 	}
 	snprintf(v, sizeof(v), "%u/%u", s->range_low, s->range_high);
 	seg(&l, "range", v, ST_VALUE);
+	/* advice: the forecast, when there is one and room for it */
+	if (s->ndests && s->dests[0].eta_s >= 0) {
+		fmt_eta(s->dests[0].eta_s, v, sizeof(v));
+		seg(&l, "full in", v, s->dests[0].eta_s < 300 ? ST_CRIT : ST_WARN);
+	}
 }
 
 int header_draw(struct uistate *st, struct frame *f, struct rect r)

@@ -23,6 +23,12 @@ enum ui_action keys_action(int key)
 		return ACT_VIEW_3;
 	case '4':
 		return ACT_VIEW_4;
+	case '5':
+		return ACT_VIEW_5;
+	case '6':
+		return ACT_VIEW_6;
+	case '7':
+		return ACT_VIEW_7;
 	case UK_UP: case 'k':
 		return ACT_UP;
 	case UK_DOWN: case 'j':
@@ -69,6 +75,8 @@ enum ui_action keys_action(int key)
 		return ACT_DEST_PREV;
 	case 'm':
 		return ACT_MAP;
+	case 'a':
+		return ACT_ADVICE;
 	default:
 		return ACT_NONE;
 	}

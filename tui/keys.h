@@ -48,6 +48,9 @@ enum ui_action {
 	ACT_VIEW_2,
 	ACT_VIEW_3,
 	ACT_VIEW_4,
+	ACT_VIEW_5,       /* nat: NAT destinations */
+	ACT_VIEW_6,       /* nat: namespaces */
+	ACT_VIEW_7,       /* advice */
 	ACT_UP,
 	ACT_DOWN,
 	ACT_LEFT,
@@ -71,6 +74,7 @@ enum ui_action {
 	ACT_DEST_NEXT,    /* heatmap: next destination (d) */
 	ACT_DEST_PREV,    /* heatmap: previous destination (D) */
 	ACT_MAP,          /* heatmap of the selected destination (m) */
+	ACT_ADVICE,       /* advice for the selected destination (a) */
 	ACT_COUNT
 };
 

@@ -128,6 +128,10 @@ static int sources_open(const struct options *opts, struct sources *src,
 			.range_high = opts->range_high,
 		};
 		struct import_stats st;
+		struct clock clk;
+
+		clock_init_system(&clk);
+		io.time = clock_wall(&clk);   /* a pipe: captured now */
 
 		e = import_src_open(&src->import, opts->import, &io, &st, err);
 		if (e) {
@@ -243,11 +247,6 @@ static int nat_all_netns(const struct options *opts, struct strbuf *err)
 {
 	int e;
 
-	if (!opts->batch) {
-		fprintf(stderr, "porttop: --all-netns: use -b (the namespaces "
-			"view of the UI is reached with its keys)\n");
-		return EXIT_USAGE;
-	}
 	e = batch_namespaces(opts, "/proc", NETNS_RUNDIR, stdout, err);
 	if (e) {
 		fprintf(stderr, "porttop: %s\n", err->len ? err->buf :
@@ -289,7 +288,7 @@ int main(int argc, char **argv)
 	}
 
 	/* nat: a list of every namespace instead of one */
-	if (opts.all_netns) {
+	if (opts.all_netns && opts.batch) {   /* the UI starts on its view */
 		rc = nat_all_netns(&opts, &err);
 		strbuf_release(&err);
 		return rc;
@@ -388,13 +387,4 @@ run:
 	sources_close(&src);
 	strbuf_release(&err);
 	return rc;
-}
-
-/* TEMPORARY until tui/ui.c lands. */
-__attribute__((weak)) int ui_run(const struct options *opts, struct sampler *sp,
-				 struct model *m, struct strbuf *err)
-{
-	(void)opts; (void)sp; (void)m;
-	strbuf_addstr(err, "interactive mode not built yet: use -b");
-	return -ENOSYS;
 }

@@ -443,8 +443,6 @@ int options_parse(int argc, char **argv, struct options *opts, struct strbuf *er
 	if (opts->all_netns && (opts->check || opts->record || opts->npids))
 		return usage_error(err, "--all-netns lists namespaces: it does "
 				   "not take --check, --record or --pid");
-	if (opts->all_netns && opts->format == OUT_OPENMETRICS)
-		return usage_error(err, "--all-netns prints text or json");
 	if (!opts->have_nat_range) {
 		opts->nat_low = 1024;
 		opts->nat_high = 65535;

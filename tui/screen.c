@@ -27,6 +27,8 @@ static void tab_line(struct uistate *st, struct frame *f, int y)
 	static const char *const names[VIEW_TOP_COUNT] = {
 		[VIEW_DESTS] = "Destinations", [VIEW_HEATMAP] = "Heatmap",
 		[VIEW_PROCS] = "Processes", [VIEW_SOCKS] = "Sockets",
+		[VIEW_NAT] = "NAT", [VIEW_NETNS] = "Namespaces",
+		[VIEW_ADVICE] = "Advice",
 	};
 	struct ui_level *lv = uistate_level(st);
 	char right[UI_TEXT_MAX + 32], crumb[UI_MAX_DEPTH * 100];
@@ -49,6 +51,11 @@ static void tab_line(struct uistate *st, struct frame *f, int y)
 			char t[32];
 			int active = st->stack[0].view == (enum view_id)i;
 
+			/* nat: nothing to show there; advice has a tab
+			 * but is not in the Tab cycle */
+			if (!uistate_view_shown(st, (enum view_id)i) &&
+			    i != VIEW_ADVICE)
+				continue;
 			snprintf(t, sizeof(t), " %d %s ", i + 1, names[i]);
 			x += frame_text(f, x, y, end - x, active ? ST_TAB_ACTIVE : ST_TAB, t);
 			if (x < end)

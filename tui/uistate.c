@@ -15,6 +15,9 @@ static const char *const top_names[VIEW_TOP_COUNT] = {
 	[VIEW_HEATMAP] = "Heatmap",
 	[VIEW_PROCS] = "Processes",
 	[VIEW_SOCKS] = "Sockets",
+	[VIEW_NAT] = "NAT",
+	[VIEW_NETNS] = "Namespaces",
+	[VIEW_ADVICE] = "Advice",
 };
 
 static void level_init(struct ui_level *lv, enum view_id view,
@@ -113,6 +116,24 @@ void uistate_switch_top(struct uistate *st, enum view_id view)
 	level_release(&st->stack[0]);
 	level_init(&st->stack[0], view, NULL, top_names[view]);
 }
+
+/* >>> nat */
+int uistate_view_shown(const struct uistate *st, enum view_id v)
+{
+	switch (v) {
+	case VIEW_NAT:
+		return st->stack[0].view == VIEW_NAT ||
+		       (st->snap && (st->snap->ct.in_use || st->snap->ct.nnat));
+	case VIEW_NETNS:
+		return st->stack[0].view == VIEW_NETNS || st->netns_in_cycle;
+	case VIEW_ADVICE:
+		/* advice: Tab leaves it, never enters it (7 and a do) */
+		return st->stack[0].view == VIEW_ADVICE;
+	default:
+		return v < VIEW_TOP_COUNT;
+	}
+}
+/* <<< nat */
 
 double uistate_delay_step(double cur, int dir)
 {
@@ -367,9 +388,15 @@ void uistate_key(struct uistate *st, int key)
 		return;
 	case ACT_VIEW_NEXT:
 	case ACT_VIEW_PREV: {
-		int v = (int)st->stack[0].view;
+		int v = (int)st->stack[0].view, n;
 
-		v = (v + (a == ACT_VIEW_NEXT ? 1 : VIEW_TOP_COUNT - 1)) % VIEW_TOP_COUNT;
+		/* nat: views with nothing to show are skipped */
+		for (n = 0; n < VIEW_TOP_COUNT; n++) {
+			v = (v + (a == ACT_VIEW_NEXT ? 1 : VIEW_TOP_COUNT - 1)) %
+			    VIEW_TOP_COUNT;
+			if (uistate_view_shown(st, (enum view_id)v))
+				break;
+		}
 		uistate_switch_top(st, (enum view_id)v);
 		return;
 	}
@@ -377,6 +404,9 @@ void uistate_key(struct uistate *st, int key)
 	case ACT_VIEW_2:
 	case ACT_VIEW_3:
 	case ACT_VIEW_4:
+	case ACT_VIEW_5:
+	case ACT_VIEW_6:
+	case ACT_VIEW_7:
 		uistate_switch_top(st, (enum view_id)(a - ACT_VIEW_1));
 		return;
 	case ACT_BACK:
@@ -432,6 +462,11 @@ void uistate_key(struct uistate *st, int key)
 	}
 	if (ops->action && ops->action(st, lv, a))
 		return;
+	if (a == ACT_ADVICE) {
+		/* advice: the level's destination, else the worst one */
+		advice_open(st, (lv->ctx.flags & CTX_DEST) ? &lv->ctx.dest : NULL);
+		return;
+	}
 	if (ops->cols)
 		list_move(st, lv, a);
 }

@@ -6,6 +6,8 @@
 
 #include "model.h"
 
+struct netns_list;   /* nat: engine/netns.h */
+
 /*
  * uistate: everything the interactive UI remembers between frames (the
  * navigation stack behind the breadcrumb, cursors, sort order, filters,
@@ -20,12 +22,19 @@
 #define UI_MAX_DEPTH 8
 #define UI_TEXT_MAX 64
 
-/* The top views, in Tab and number-key order, then the help screen. */
+/* The top views, in Tab and number-key order, then the help screen.
+ * VIEW_NAT and VIEW_NETNS are in the Tab cycle only when they have
+ * something to show (uistate_view_shown()); 5 and 6 always reach them.
+ * VIEW_ADVICE always has a tab but is reached by 7 (or a on a
+ * destination), not by Tab. */
 enum view_id {
 	VIEW_DESTS = 0,
 	VIEW_HEATMAP,
 	VIEW_PROCS,
 	VIEW_SOCKS,
+	VIEW_NAT,                   /* nat: NAT destinations (conntrack) */
+	VIEW_NETNS,                 /* nat: network namespaces */
+	VIEW_ADVICE,                /* advice: the worst destination in words */
 	VIEW_TOP_COUNT,
 	VIEW_HELP = VIEW_TOP_COUNT,
 	VIEW_COUNT
@@ -139,6 +148,16 @@ struct uistate {
 	unsigned users_next;
 	/* uid -> name; replaceable for tests. Returns 0 and fills buf, or -1. */
 	int (*user_lookup)(uint32_t uid, char *buf, size_t len);
+
+	/* >>> nat: the namespaces view. ui.c lists the namespaces (borrowed
+	 * here; it calls uistate_set_snapshot() when the list changes) and
+	 * acts on netns_switch, which Enter in that view sets. */
+	const struct netns_list *netns;  /* NULL: not listed (yet) */
+	int netns_in_cycle;         /* Tab visits it (--all-netns) */
+	uint64_t netns_switch;      /* inode Enter asked for, 0: none */
+	char netns_label[80];       /* the namespace shown, when not
+				       porttop's own ("router", "pid 42") */
+	/* <<< nat */
 };
 
 /* Start on the destinations view. Returns 0 or -ENOMEM. */
@@ -157,6 +176,11 @@ int uistate_push(struct uistate *st, enum view_id view, const struct ui_ctx *ctx
 		 const char *label);
 void uistate_pop(struct uistate *st);
 void uistate_switch_top(struct uistate *st, enum view_id view);
+
+/* nat: 1 when top view v has a tab and a place in the Tab cycle: the
+ * four socket views always; NAT when conntrack is in use; namespaces with
+ * --all-netns (netns_in_cycle) or while it is the view shown. */
+int uistate_view_shown(const struct uistate *st, enum view_id v);
 
 /* The next interval for + (dir > 0) or - (dir < 0). */
 double uistate_delay_step(double cur, int dir);

@@ -76,8 +76,14 @@ extern const struct view_ops view_heatmap_ops;
 extern const struct view_ops view_procs_ops;
 extern const struct view_ops view_socks_ops;
 extern const struct view_ops view_help_ops;
+extern const struct view_ops view_nat_ops;     /* nat */
+extern const struct view_ops view_netns_ops;   /* nat */
+extern const struct view_ops view_advice_ops;  /* advice */
 
 const struct view_ops *view_ops_of(enum view_id id);
+
+/* advice: push the advice for destination k (NULL: the worst one). */
+void advice_open(struct uistate *st, const struct dest_key *k);
 
 /* ---- list machinery (view_list.c) ---- */
 

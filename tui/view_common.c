@@ -37,6 +37,12 @@ const struct view_ops *view_ops_of(enum view_id id)
 		return &view_socks_ops;
 	case VIEW_HELP:
 		return &view_help_ops;
+	case VIEW_NAT:
+		return &view_nat_ops;     /* nat */
+	case VIEW_NETNS:
+		return &view_netns_ops;
+	case VIEW_ADVICE:
+		return &view_advice_ops;
 	case VIEW_DESTS:
 	default:
 		return &view_dests_ops;

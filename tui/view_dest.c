@@ -31,8 +31,8 @@ static const struct col_def dest_cols[DC_COUNT] = {
 
 static const struct fkey dest_fkeys[] = {
 	{ "F1", "Help" }, { "Enter", "Sockets" }, { "m", "Map" },
-	{ "F3", "Search" }, { "F4", "Filter" }, { "F6", "Sort" },
-	{ "Space", "Pause" }, { "Tab", "View" },
+	{ "a", "Advice" }, { "F3", "Search" }, { "F4", "Filter" },
+	{ "F6", "Sort" }, { "Space", "Pause" },
 	{ "F10", "Quit" }, { NULL, NULL },
 };
 
@@ -191,12 +191,17 @@ static int dest_action(struct uistate *st, struct ui_level *lv, enum ui_action a
 	char label[96];
 	long i;
 
-	if (a != ACT_ENTER && a != ACT_MAP)
+	if (a != ACT_ENTER && a != ACT_MAP && a != ACT_ADVICE)
 		return 0;
 	i = list_current(st, lv);
 	if (i < 0)
 		return 1;
 	memset(&ctx, 0, sizeof(ctx));
+	if (a == ACT_ADVICE) {
+		dest_key_of(&st->snap->dests[i], &ctx.dest);
+		advice_open(st, &ctx.dest);
+		return 1;
+	}
 	ctx.flags = CTX_DEST;
 	dest_key_of(&st->snap->dests[i], &ctx.dest);
 	fmt_dest(&ctx.dest, label, sizeof(label));

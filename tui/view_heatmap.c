@@ -411,16 +411,24 @@ static void hm_draw(struct uistate *st, struct ui_level *lv, struct frame *f, st
 		size_t pos, i;
 		int first = 1;
 
+		/* The counts are of ports (by the state that holds each), not
+		 * of sockets: the sockets are listed below. */
 		if (b.lo == b.hi)
 			pos = (size_t)snprintf(info, sizeof(info), "Port %u:", b.lo);
 		else
-			pos = (size_t)snprintf(info, sizeof(info), "Ports %u-%u:", b.lo, b.hi);
+			pos = (size_t)snprintf(info, sizeof(info), "Ports %u-%u, ports:",
+					       b.lo, b.hi);
 		/* Only the categories present: the line stays short. */
 		for (i = 0; i < sizeof(order) / sizeof(order[0]) && pos < sizeof(info); i++) {
 			if (!b.n[order[i]])
 				continue;
-			pos += (size_t)snprintf(info + pos, sizeof(info) - pos, "%s %u %s",
-						first ? "" : ",", b.n[order[i]], cat_name[order[i]]);
+			if (b.lo == b.hi)
+				pos += (size_t)snprintf(info + pos, sizeof(info) - pos,
+							" %s", cat_name[order[i]]);
+			else
+				pos += (size_t)snprintf(info + pos, sizeof(info) - pos,
+							"%s %u %s", first ? "" : ",",
+							b.n[order[i]], cat_name[order[i]]);
 			first = 0;
 		}
 		frame_text(f, r.x, y++, r.w, ST_VALUE, info);

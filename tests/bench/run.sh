@@ -22,15 +22,17 @@
 #   porttop at 1 Hz for 10 s: in batch mode, and its terminal UI under
 #   tmux; CPU share from its rusage.
 # Times are medians over several runs (CLOCK_MONOTONIC inside the
-# programs), peak RSS from rusage or VmHWM. It prints one table with the
-# ratios to the floor and the budget lines, and writes the report to
-# $BENCH_DOC when set.
+# programs), peak RSS from rusage or VmHWM; the engine's ratios to the
+# floor are medians of per-sample ratios to a floor dump taken next to
+# each sample. It prints one table with the ratios to the floor and the
+# budget lines, and writes the report to $BENCH_DOC when set.
 #
 # Environment: PORTTOP, BENCH_BIN (directory of the built bench programs),
 # TESTLIB (tests/lib.sh); optional: BENCH_DOC (report to write),
 # BENCH_RUNS (runs per measure, default 7), BENCH_EST / BENCH_TW (socket
 # counts of tw, default 60000 each), BENCH_PROCS / BENCH_PROC_SOCKS
-# (default 1000 x 100), BENCH_CC (the compiler line, for the report).
+# (default 1000 x 100), BENCH_CC (the compiler line, for the report),
+# BENCH_1HZ=0 (skip the two 10 s runs at 1 Hz).
 # Needs root, unshare, ip, ss; netstat (net-tools) and tmux are optional.
 
 # shellcheck source=/dev/null disable=SC2154
@@ -302,7 +304,7 @@ END {
 		printf "porttop UI (160x50, tmux) -n 11 at %s sockets: %.1f%% of one core over its whole run, %.1f%% in the steady state; peak RSS %s MiB.\n", big, cu, su, mib(rss[ku])
 	}
 	print ""
-	print "| budget (design.md) | limit | measured | |"
+	print "| budget | limit | measured | |"
 	print "| --- | ---: | ---: | --- |"
 	k = "tw|engine: x floor"
 	if (k in med)
@@ -346,7 +348,7 @@ nothing and stay fast at hundreds of thousands of sockets. This page is
 written by \`make bench\` (tests/bench/run.sh); the numbers below are from
 its last run.
 
-## Budget (design.md)
+## Budget
 
 At 120,000 TCP sockets (60k ESTABLISHED, 60k TIME_WAIT, 4 destinations) on
 2 cores: one full sample + model update within 1.3x the bare sock_diag dump

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "import.h"
 #include "sanitize.h"
 
@@ -568,27 +569,6 @@ void import_free(struct importer *im)
 	free(im);
 }
 
-static int import_grow(void *p, size_t *cap, size_t n, size_t size)
-{
-	void **pp = p;
-	size_t c = *cap ? *cap : 64;
-	void *q;
-
-	if (n <= *cap)
-		return 0;
-	while (c < n) {
-		if (c > ((size_t)-1 / size) / 2)
-			return -ENOMEM;
-		c *= 2;
-	}
-	q = realloc(*pp, c * size);
-	if (!q)
-		return -ENOMEM;
-	*pp = q;
-	*cap = c;
-	return 0;
-}
-
 static size_t pid_hash(int32_t pid, size_t cap)
 {
 	uint32_t x = (uint32_t)pid * 2654435761u;
@@ -629,7 +609,7 @@ static long import_owner(struct importer *im, const struct import_line *l)
 	     h = (h + 1) & (im->ptab_cap - 1))
 		if (im->procs[im->ptab[h] - 1].pid == l->pid)
 			return (long)im->ptab[h] - 1;
-	if (import_grow(&im->procs, &im->procs_cap, im->nprocs + 1,
+	if (array_grow(&im->procs, &im->procs_cap, im->nprocs + 1,
 			sizeof(*im->procs)) < 0)
 		return -ENOMEM;
 	p = &im->procs[im->nprocs];
@@ -684,7 +664,7 @@ static int import_line_done(struct importer *im)
 			return -ENOMEM;
 		im->st.has_owners = 1;
 	}
-	if (import_grow(&im->owner, &im->owner_cap, im->socks.len + 1,
+	if (array_grow(&im->owner, &im->owner_cap, im->socks.len + 1,
 			sizeof(*im->owner)) < 0 ||
 	    sockvec_push(&im->socks, &l.rec) < 0)
 		return -ENOMEM;

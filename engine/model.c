@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "array.h"
 #include "attrib.h"   /* procs */
 #include "model.h"
 #include "rates.h"
@@ -92,29 +93,6 @@ static void map_set(uint8_t *map, unsigned port)
 static int map_get(const uint8_t *map, unsigned port)
 {
 	return (map[port >> 3] >> (port & 7)) & 1;
-}
-
-/* Grow *p (of element size `size`, capacity *cap) to hold n elements. */
-static int grow(void *p, size_t *cap, size_t n, size_t size)
-{
-	void **pp = p;
-	size_t c;
-	void *q;
-
-	if (n <= *cap)
-		return 0;
-	c = *cap ? *cap : 64;
-	while (c < n) {
-		if (c > ((size_t)-1 / size) / 2)
-			return -ENOMEM;
-		c *= 2;
-	}
-	q = realloc(*pp, c * size);
-	if (!q)
-		return -ENOMEM;
-	*pp = q;
-	*cap = c;
-	return 0;
 }
 
 int model_new(struct model **out)
@@ -560,16 +538,16 @@ static int model_reserve(struct model *m, size_t nsocks)
 
 	while (hcap < nsocks * 2 + 2)
 		hcap *= 2;
-	if (grow(&m->sock_dest, &m->sock_dest_cap, nsocks + 1, sizeof(uint32_t)) ||
-	    grow(&m->dests, &m->dests_cap, nsocks + 1, sizeof(*m->dests)) ||
-	    grow(&m->sorted, &m->sorted_cap, nsocks + 1, sizeof(*m->sorted)) ||
-	    grow(&m->pairs, &m->pairs_cap, nsocks + 1, sizeof(uint64_t)) ||
-	    grow(&m->pairs_tmp, &m->pairs_tmp_cap, nsocks + 1, sizeof(uint64_t)) ||
-	    grow(&m->perm, &m->perm_cap, nsocks + 1, sizeof(uint32_t)) ||
-	    grow(&m->pools, &m->pools_cap, MODEL_MAX_POOLS, sizeof(*m->pools)) ||
-	    grow(&m->htab, &m->htab_cap, hcap, sizeof(uint32_t)))
+	if (array_grow(&m->sock_dest, &m->sock_dest_cap, nsocks + 1, sizeof(uint32_t)) ||
+	    array_grow(&m->dests, &m->dests_cap, nsocks + 1, sizeof(*m->dests)) ||
+	    array_grow(&m->sorted, &m->sorted_cap, nsocks + 1, sizeof(*m->sorted)) ||
+	    array_grow(&m->pairs, &m->pairs_cap, nsocks + 1, sizeof(uint64_t)) ||
+	    array_grow(&m->pairs_tmp, &m->pairs_tmp_cap, nsocks + 1, sizeof(uint64_t)) ||
+	    array_grow(&m->perm, &m->perm_cap, nsocks + 1, sizeof(uint32_t)) ||
+	    array_grow(&m->pools, &m->pools_cap, MODEL_MAX_POOLS, sizeof(*m->pools)) ||
+	    array_grow(&m->htab, &m->htab_cap, hcap, sizeof(uint32_t)))
 		return -ENOMEM;
-	/* grow() keeps capacities at powers of two times 64: a mask works. */
+	/* array_grow() keeps capacities at powers of two times 64: a mask works. */
 	memset(m->htab, 0, m->htab_cap * sizeof(uint32_t));
 	return 0;
 }
@@ -735,9 +713,9 @@ static int model_procs_reserve(struct model *m, size_t nsocks)
 
 	while (hcap < nsocks * 2 + 2)
 		hcap *= 2;
-	if (grow(&m->sock_owner, &m->sock_owner_cap, nsocks + 1, sizeof(uint32_t)) ||
-	    grow(&m->sock_proc, &m->sock_proc_cap, nsocks + 1, sizeof(uint32_t)) ||
-	    grow(&m->pdset, &m->pdset_cap, hcap, sizeof(uint64_t)))
+	if (array_grow(&m->sock_owner, &m->sock_owner_cap, nsocks + 1, sizeof(uint32_t)) ||
+	    array_grow(&m->sock_proc, &m->sock_proc_cap, nsocks + 1, sizeof(uint32_t)) ||
+	    array_grow(&m->pdset, &m->pdset_cap, hcap, sizeof(uint64_t)))
 		return -ENOMEM;
 	return 0;
 }
@@ -780,7 +758,7 @@ static void model_attribute(struct model *m, const struct sample *s,
 	 * copies the whole description. Ids stay valid until the next
 	 * attrib_begin(). Without the scratch, every socket asks. */
 	if (carried && s->nprocs &&
-	    grow(&m->owner_ids, &m->owner_ids_cap, s->nprocs,
+	    array_grow(&m->owner_ids, &m->owner_ids_cap, s->nprocs,
 		 sizeof(uint32_t)) == 0) {
 		oid = m->owner_ids;
 		for (i = 0; i < s->nprocs; i++)
@@ -892,8 +870,8 @@ static int model_sort_procs(struct model *m, size_t nrows)
 	struct snap_proc *t;
 	size_t i, c;
 
-	if (grow(&m->row_perm, &m->row_perm_cap, nrows + 1, sizeof(uint32_t)) ||
-	    grow(&m->procs_tmp, &m->procs_tmp_cap, nrows + 1, sizeof(*m->procs_tmp)))
+	if (array_grow(&m->row_perm, &m->row_perm_cap, nrows + 1, sizeof(uint32_t)) ||
+	    array_grow(&m->procs_tmp, &m->procs_tmp_cap, nrows + 1, sizeof(*m->procs_tmp)))
 		return -ENOMEM;
 	for (i = 0; i < nrows; i++)
 		m->row_perm[i] = (uint32_t)i;
@@ -924,7 +902,7 @@ static void model_build_procs(struct model *m, const struct sample *s,
 	snap->procs = NULL;
 	snap->nprocs = 0;
 	snap->sock_proc = m->sock_proc;
-	if (grow(&m->own_row, &m->own_row_cap, slots + 1, sizeof(uint32_t))) {
+	if (array_grow(&m->own_row, &m->own_row_cap, slots + 1, sizeof(uint32_t))) {
 		snapshot_warn(snap, "out of memory: no process list");
 		slots = 0;
 	} else {
@@ -941,8 +919,8 @@ static void model_build_procs(struct model *m, const struct sample *s,
 
 		m->sock_proc[i] = SNAP_NO_PROC;
 		if (o && !m->own_row[id] &&
-		    (grow(&m->procs, &m->procs_cap, nrows + 1, sizeof(*m->procs)) ||
-		     grow(&m->row_dest, &m->row_dest_cap, nrows + 1,
+		    (array_grow(&m->procs, &m->procs_cap, nrows + 1, sizeof(*m->procs)) ||
+		     array_grow(&m->row_dest, &m->row_dest_cap, nrows + 1,
 			  sizeof(uint32_t)))) {
 			snapshot_warn(snap, "out of memory: process list cut");
 			slots = 0;
@@ -1010,7 +988,7 @@ int model_update(struct model *m, struct sample *s)
 
 	if (model_reserve(m, s->socks.len) != 0 ||
 	    model_procs_reserve(m, s->socks.len) != 0) {
-		/* grow() may have moved arrays the kept snapshot points into */
+		/* array_grow() may have moved arrays the kept snapshot points into */
 		snap->dests = m->dests;
 		snap->pools = m->pools;
 		snap->sock_dest = m->sock_dest;

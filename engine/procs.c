@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "procs.h"
 #include "sanitize.h"
 
@@ -112,27 +113,6 @@ static size_t procs_hash32(uint32_t x)
 	x *= 0x846ca68bu;
 	x ^= x >> 16;
 	return x;
-}
-
-static int procs_grow(void *p, size_t *cap, size_t n, size_t size)
-{
-	void **pp = p;
-	size_t c = *cap ? *cap : 64;
-	void *q;
-
-	if (n <= *cap)
-		return 0;
-	while (c < n) {
-		if (c > ((size_t)-1 / size) / 2)
-			return -ENOMEM;
-		c *= 2;
-	}
-	q = realloc(*pp, c * size);
-	if (!q)
-		return -ENOMEM;
-	*pp = q;
-	*cap = c;
-	return 0;
 }
 
 /* Read at most max bytes of dirfd/name into buf (of max bytes). Returns
@@ -583,7 +563,7 @@ static int procs_pent_add(struct procs *pc, int pid)
 		slot = pc->free_head - 1;
 		pc->free_head = pc->pents[slot].next_free;
 	} else {
-		if (procs_grow(&pc->pents, &pc->pents_cap, pc->npents + 1,
+		if (array_grow(&pc->pents, &pc->pents_cap, pc->npents + 1,
 			       sizeof(*pc->pents)))
 			return -ENOMEM;
 		slot = (uint32_t)pc->npents++;
@@ -933,7 +913,7 @@ static int procs_search(struct procs *pc, size_t *unknown)
 	int err = 0;
 
 	pc->st.searches++;
-	if (procs_grow(&pc->cand, &pc->cand_cap, pc->npents + 1,
+	if (array_grow(&pc->cand, &pc->cand_cap, pc->npents + 1,
 		       sizeof(uint64_t)))
 		return -ENOMEM;
 	for (i = 0; i < pc->npents; i++) {
@@ -987,7 +967,7 @@ static int procs_neg_update(struct procs *pc)
 	for (i = 0; i < pc->nsocks; i++)
 		if (pc->socks[i].inode && pc->sslot[i] < 0)
 			n++;
-	if (procs_grow(&pc->neg, &pc->neg_cap, n + 1, sizeof(uint32_t)))
+	if (array_grow(&pc->neg, &pc->neg_cap, n + 1, sizeof(uint32_t)))
 		return -ENOMEM;
 	pc->nneg = 0;
 	for (i = 0; i < pc->nsocks; i++)
@@ -1022,7 +1002,7 @@ int procs_refresh(struct procs *pc, const struct sock_rec *socks, size_t n,
 	pc->dset_built = 0;
 	pc->born = 0;
 
-	err = procs_grow(&pc->sslot, &pc->sslot_cap, n + 1, sizeof(long));
+	err = array_grow(&pc->sslot, &pc->sslot_cap, n + 1, sizeof(long));
 	if (!err)
 		err = procs_list(pc);
 	if (!err && pc->imap_cap == 0)

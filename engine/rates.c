@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "array.h"
 #include "rates.h"
 
 /* Longest interval rates are computed over; a longer gap (a suspended
@@ -338,36 +339,14 @@ static uint32_t rates_closes(struct rate_ent *e, uint32_t events, int exact,
 
 /* ---- snapshot ------------------------------------------------------------- */
 
-static int grow(void *p, size_t *cap, size_t n, size_t size)
-{
-	void **pp = p;
-	size_t c;
-	void *q;
-
-	if (n <= *cap)
-		return 0;
-	c = *cap ? *cap : 64;
-	while (c < n) {
-		if (c > ((size_t)-1 / size) / 2)
-			return -ENOMEM;
-		c *= 2;
-	}
-	q = realloc(*pp, c * size);
-	if (!q)
-		return -ENOMEM;
-	*pp = q;
-	*cap = c;
-	return 0;
-}
-
 static int rates_reserve(struct rates *r, size_t ndests, size_t nsocks)
 {
-	if (grow(&r->tw_new, &r->tw_new_cap, ndests + 1, sizeof(uint32_t)) ||
-	    grow(&r->frate, &r->frate_cap, ndests + 1, sizeof(double)) ||
-	    grow(&r->pairs, &r->pairs_cap, nsocks + 1, sizeof(uint64_t)) ||
-	    grow(&r->pairs_tmp, &r->pairs_tmp_cap, nsocks + 1, sizeof(uint64_t)) ||
-	    grow(&r->radix_count, &r->radix_count_cap, RATES_RADIX, sizeof(uint32_t)) ||
-	    grow(&r->left, &r->left_cap, nsocks + 1, sizeof(uint32_t)))
+	if (array_grow(&r->tw_new, &r->tw_new_cap, ndests + 1, sizeof(uint32_t)) ||
+	    array_grow(&r->frate, &r->frate_cap, ndests + 1, sizeof(double)) ||
+	    array_grow(&r->pairs, &r->pairs_cap, nsocks + 1, sizeof(uint64_t)) ||
+	    array_grow(&r->pairs_tmp, &r->pairs_tmp_cap, nsocks + 1, sizeof(uint64_t)) ||
+	    array_grow(&r->radix_count, &r->radix_count_cap, RATES_RADIX, sizeof(uint32_t)) ||
+	    array_grow(&r->left, &r->left_cap, nsocks + 1, sizeof(uint32_t)))
 		return -ENOMEM;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "record.h"
 #include "sanitize.h"
 
@@ -373,27 +374,6 @@ static void get_str(struct cur *c, char *dst, size_t dstlen)
 
 /* ---- samples ------------------------------------------------------------- */
 
-static int rec_grow(void *p, size_t *cap, size_t n, size_t size)
-{
-	void **pp = p;
-	size_t c = *cap ? *cap : 64;
-	void *q;
-
-	if (n <= *cap)
-		return 0;
-	while (c < n) {
-		if (c > ((size_t)-1 / size) / 2)
-			return -ENOMEM;
-		c *= 2;
-	}
-	q = realloc(*pp, c * size);
-	if (!q)
-		return -ENOMEM;
-	*pp = q;
-	*cap = c;
-	return 0;
-}
-
 int rec_sample_copy(struct sample *dst, const struct sample *src)
 {
 	struct sockvec socks = dst->socks;
@@ -434,7 +414,7 @@ int rec_sample_copy(struct sample *dst, const struct sample *src)
 	dst->closes.malformed = src->closes.malformed;
 	dst->closes.flags = src->closes.flags;
 	if (src->closes.len) {
-		if (rec_grow(&dst->closes.v, &dst->closes.cap, src->closes.len,
+		if (array_grow(&dst->closes.v, &dst->closes.cap, src->closes.len,
 			     sizeof(*src->closes.v)) == 0) {
 			memcpy(dst->closes.v, src->closes.v,
 			       src->closes.len * sizeof(*src->closes.v));
@@ -445,7 +425,7 @@ int rec_sample_copy(struct sample *dst, const struct sample *src)
 	}
 	dst->nprocs = 0;
 	if (src->nprocs) {
-		if (rec_grow(&dst->procs, &dst->procs_cap, src->nprocs,
+		if (array_grow(&dst->procs, &dst->procs_cap, src->nprocs,
 			     sizeof(*src->procs)) == 0) {
 			memcpy(dst->procs, src->procs, src->nprocs * sizeof(*src->procs));
 			dst->nprocs = src->nprocs;
@@ -455,7 +435,7 @@ int rec_sample_copy(struct sample *dst, const struct sample *src)
 	}
 	dst->ct.nnat = 0;
 	if (src->ct.nnat) {
-		if (rec_grow(&dst->ct.nat, &dst->ct.nat_cap, src->ct.nnat,
+		if (array_grow(&dst->ct.nat, &dst->ct.nat_cap, src->ct.nnat,
 			     sizeof(*src->ct.nat)) == 0) {
 			memcpy(dst->ct.nat, src->ct.nat, src->ct.nnat * sizeof(*src->ct.nat));
 			dst->ct.nnat = src->ct.nnat;
@@ -465,7 +445,7 @@ int rec_sample_copy(struct sample *dst, const struct sample *src)
 	}
 	dst->nowner = 0;
 	if (src->nowner) {
-		if (rec_grow(&dst->owner, &dst->owner_cap, src->nowner,
+		if (array_grow(&dst->owner, &dst->owner_cap, src->nowner,
 			     sizeof(*src->owner)) == 0) {
 			memcpy(dst->owner, src->owner, src->nowner * sizeof(*src->owner));
 			dst->nowner = src->nowner;
@@ -753,7 +733,7 @@ static int get_procs(struct cur *c, struct sample *s)
 	n = get_var(c);
 	if (c->bad || n > c->n / REC_PROC_MIN)
 		return -EBADMSG;
-	if (rec_grow(&s->procs, &s->procs_cap, (size_t)n, sizeof(*s->procs)) < 0)
+	if (array_grow(&s->procs, &s->procs_cap, (size_t)n, sizeof(*s->procs)) < 0)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		struct sample_proc *p = &s->procs[i];
@@ -790,7 +770,7 @@ static int procs_remap(const struct sample *prev, const struct sample *cur,
 	size_t i, j, hcap = 16;
 	uint32_t *tab;
 
-	if (rec_grow(map, cap, prev->nprocs + 1, sizeof(**map)) < 0)
+	if (array_grow(map, cap, prev->nprocs + 1, sizeof(**map)) < 0)
 		return -ENOMEM;
 	if (procs_same(prev, cur)) {
 		for (i = 0; i < prev->nprocs; i++)
@@ -945,7 +925,7 @@ static int get_events(struct cur *c, struct sample *s)
 	/* family, proto, two IPv4 addresses, port, count */
 	if (c->bad || n > c->n / 13)
 		return -EBADMSG;
-	if (rec_grow(&s->closes.v, &s->closes.cap, (size_t)n,
+	if (array_grow(&s->closes.v, &s->closes.cap, (size_t)n,
 		     sizeof(*s->closes.v)) < 0)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
@@ -1047,7 +1027,7 @@ static int get_ct(struct cur *c, struct ct_sample *ct)
 	/* family, proto, two IPv4 addresses, port, 7 counts, a double */
 	if (c->bad || n > c->n / 27 || ct->nat_low > 65535 || ct->nat_high > 65535)
 		return -EBADMSG;
-	if (rec_grow(&ct->nat, &ct->nat_cap, (size_t)n + 1, sizeof(*ct->nat)) < 0)
+	if (array_grow(&ct->nat, &ct->nat_cap, (size_t)n + 1, sizeof(*ct->nat)) < 0)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		struct ct_nat_dest *d = &ct->nat[i];
@@ -1318,7 +1298,7 @@ static int rec_encode(struct strbuf *b, const struct sample *s,
 	for (i = 0; i < s->socks.len; i++)
 		if (!sock_encodable(&s->socks.v[i]))
 			return -EINVAL;
-	if (rec_grow(&m->match, &m->match_cap, s->socks.len + 1,
+	if (array_grow(&m->match, &m->match_cap, s->socks.len + 1,
 		     sizeof(*m->match)) < 0)
 		return -ENOMEM;
 	if (prev) {
@@ -1455,7 +1435,7 @@ static int get_owners(struct cur *c, struct sample *s, const struct sample *prev
 		return -EBADMSG;
 	if (!has)
 		return 0;
-	if (rec_grow(&s->owner, &s->owner_cap, n + 1, sizeof(*s->owner)) < 0)
+	if (array_grow(&s->owner, &s->owner_cap, n + 1, sizeof(*s->owner)) < 0)
 		return -ENOMEM;
 	while (i < n) {
 		uint64_t run = get_var(c), v, k;
@@ -1484,7 +1464,7 @@ static int get_socks_full(struct cur *c, struct sample *s, struct matcher *m)
 	if (c->bad || n > c->n / REC_SOCK_MIN)
 		return -EBADMSG;
 	if (sockvec_reserve(&s->socks, (size_t)n) < 0 ||
-	    rec_grow(&m->match, &m->match_cap, (size_t)n + 1, sizeof(*m->match)) < 0)
+	    array_grow(&m->match, &m->match_cap, (size_t)n + 1, sizeof(*m->match)) < 0)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		get_sock(c, &s->socks.v[i], &lc);
@@ -1510,7 +1490,7 @@ static int get_socks_delta(struct cur *c, struct sample *s,
 	    n > REC_MAX_RECORD)
 		return -EBADMSG;
 	if (sockvec_reserve(&s->socks, (size_t)n) < 0 ||
-	    rec_grow(&m->match, &m->match_cap, (size_t)n + 1, sizeof(*m->match)) < 0)
+	    array_grow(&m->match, &m->match_cap, (size_t)n + 1, sizeof(*m->match)) < 0)
 		return -ENOMEM;
 	while (done < n) {
 		unsigned op = get_u8(c);
@@ -1706,7 +1686,7 @@ static int rec_decode(const uint8_t *p, size_t len, struct sample *s,
 		s->ct.nat = nat;
 		s->ct.nat_cap = cap;
 		s->ct.nnat = 0;
-		if (rec_grow(&s->ct.nat, &s->ct.nat_cap, prev->ct.nnat + 1,
+		if (array_grow(&s->ct.nat, &s->ct.nat_cap, prev->ct.nnat + 1,
 			     sizeof(*s->ct.nat)) < 0)
 			return -ENOMEM;
 		if (prev->ct.nnat)
@@ -1726,7 +1706,7 @@ static int rec_decode(const uint8_t *p, size_t len, struct sample *s,
 	s->nprocs = 0;
 	s->procs_denied = 0;
 	if (sp->have[REC_SEC_PROCS_SAME]) {
-		if (rec_grow(&s->procs, &s->procs_cap, prev->nprocs + 1,
+		if (array_grow(&s->procs, &s->procs_cap, prev->nprocs + 1,
 			     sizeof(*s->procs)) < 0)
 			return -ENOMEM;
 		if (prev->nprocs)
@@ -1938,7 +1918,7 @@ static int rec_at(const struct rec_src *s, uint64_t off, uint8_t **buf,
 			 (unsigned long)*len);
 		return -EBADMSG;
 	}
-	if (rec_grow(buf, cap, *len, 1) < 0)
+	if (array_grow(buf, cap, *len, 1) < 0)
 		return -ENOMEM;
 	e = src_read(s, off + REC_RECORD_HEAD, *buf, *len);
 	if (e)
@@ -2383,7 +2363,7 @@ static int rec_reader_scan(struct rec_reader *r, uint64_t off)
 			off += rl;
 			continue;
 		}
-		if (rec_grow(&r->ents, &r->ents_cap, r->nents + 1, sizeof(*r->ents)) < 0)
+		if (array_grow(&r->ents, &r->ents_cap, r->nents + 1, sizeof(*r->ents)) < 0)
 			return -ENOMEM;
 		r->ents[r->nents].off = off;
 		r->ents[r->nents].len = len;

@@ -7,6 +7,7 @@
 
 #include <netinet/in.h>
 
+#include "array.h"
 #include "sampler.h"
 #include "netns.h"     /* nat */
 /* >>> procs */
@@ -238,27 +239,6 @@ int sampler_enable_attribution(struct sampler *sp, const char *procroot)
 	return 0;
 }
 
-static int sampler_grow(void *p, size_t *cap, size_t n, size_t size)
-{
-	void **pp = p;
-	size_t c = *cap ? *cap : 64;
-	void *q;
-
-	if (n <= *cap)
-		return 0;
-	while (c < n) {
-		if (c > ((size_t)-1 / size) / 2)
-			return -ENOMEM;
-		c *= 2;
-	}
-	q = realloc(*pp, c * size);
-	if (!q)
-		return -ENOMEM;
-	*pp = q;
-	*cap = c;
-	return 0;
-}
-
 /* The kernel states the uid (and cgroup) of full sockets only: not of
  * TIME_WAIT entries (timer 3 also marks a FIN_WAIT2 one) nor of request
  * sockets. */
@@ -348,7 +328,7 @@ static long sampler_owner_index(struct sampler_attr *at, struct sample *s,
 		if (e->kind == k->kind && e->a == k->a && e->b == k->b)
 			return e->idx;
 	}
-	if (sampler_grow(&s->procs, &s->procs_cap, s->nprocs + 1,
+	if (array_grow(&s->procs, &s->procs_cap, s->nprocs + 1,
 			 sizeof(*s->procs)))
 		return -ENOMEM;
 	sampler_describe(at, &s->procs[s->nprocs], in, r);
@@ -369,9 +349,9 @@ static int sampler_attribute(struct sampler_attr *at, struct sample *s)
 	size_t n = s->socks.len, i;
 	int err;
 
-	if (sampler_grow(&at->owners, &at->owners_cap, n + 1,
+	if (array_grow(&at->owners, &at->owners_cap, n + 1,
 			 sizeof(*at->owners)) ||
-	    sampler_grow(&s->owner, &s->owner_cap, n + 1, sizeof(*s->owner)))
+	    array_grow(&s->owner, &s->owner_cap, n + 1, sizeof(*s->owner)))
 		return -ENOMEM;
 	err = procs_refresh(at->procs, s->socks.v, n, at->owners);
 	if (err)

@@ -340,7 +340,11 @@ static void netns_read_line(const char *path, char *dst, size_t dstlen)
 /*
  * <procroot>/PID/root/etc/hostname, resolved inside that root: a
  * container's symlinks (an absolute one to /etc/shadow) must not lead out
- * of it. Needs openat2() (Linux 5.6); without it, no hostname.
+ * of it. The file is first opened O_PATH and must be a regular file: a
+ * container may put a device node there, and opening a device can have
+ * side effects (and would show its bytes). It is then reopened for
+ * reading through our own /proc/self/fd, which names that same inode.
+ * Needs openat2() (Linux 5.6); without it, no hostname.
  */
 static void netns_read_hostname(const char *procroot, int pid, char *dst,
 				size_t dstlen)
@@ -357,11 +361,22 @@ static void netns_read_hostname(const char *procroot, int pid, char *dst,
 	{
 		struct open_how how;
 
+		struct stat st;
+		int pfd;
+
 		memset(&how, 0, sizeof(how));
-		how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+		how.flags = O_PATH | O_CLOEXEC;
 		how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-		fd = (int)syscall(SYS_openat2, root, "etc/hostname", &how,
-				  sizeof(how));
+		pfd = (int)syscall(SYS_openat2, root, "etc/hostname", &how,
+				   sizeof(how));
+		if (pfd >= 0 && fstat(pfd, &st) == 0 && S_ISREG(st.st_mode)) {
+			/* not procroot: this is our own fd table */
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", pfd);
+			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+				  O_NONBLOCK);
+		}
+		if (pfd >= 0)
+			close(pfd);
 	}
 #endif
 	close(root);

@@ -15,6 +15,8 @@
 #                        bytes);
 #   porttop -b (text)    no control byte but newlines, valid UTF-8, no
 #                        bidi character, every line bounded;
+#   --all-netns          the namespace list (JSON and text), which names
+#                        a process per namespace: inert and bounded too;
 #   the UI under tmux    the processes view and the sockets view: the
 #                        captured screen holds no control byte and no bidi
 #                        character; the raw bytes porttop wrote to the
@@ -116,6 +118,18 @@ inert "$tmpdir/out.txt" "text" 1
 bounded "text" "$tmpdir/out.txt" 1024
 grep -q "^ *$pid " "$tmpdir/out.txt" || check_eq "text: the hostile process row" yes no
 group_end "text: hostile names are inert and bounded"
+
+# ---- --all-netns (processes named per namespace) ----------------------------
+group_begin
+"$PORTTOP" --all-netns -b -n 1 -o json > "$tmpdir/all.json" 2> "$tmpdir/all.err" ||
+	fail "porttop --all-netns -o json failed: $(cat "$tmpdir/all.err")"
+jq -e . "$tmpdir/all.json" > /dev/null || fail "--all-netns JSON does not parse"
+inert "$tmpdir/all.json" "--all-netns JSON" 1
+"$PORTTOP" --all-netns -b -n 1 > "$tmpdir/all.txt" 2> "$tmpdir/all.err" ||
+	fail "porttop --all-netns failed: $(cat "$tmpdir/all.err")"
+inert "$tmpdir/all.txt" "--all-netns text" 1
+bounded "--all-netns text" "$tmpdir/all.txt" 1024
+group_end "--all-netns: hostile names are inert"
 
 # ---- the UI under tmux -----------------------------------------------------
 unset TMUX

@@ -66,7 +66,10 @@ struct model {
 
 	/* scratch, reused across updates */
 	uint64_t *pairs;                  /* dest index << 16 | local port */
+	uint64_t *rpairs;                 /* the same, of reusable TIME_WAIT */
+	size_t rpairs_cap;
 	size_t pairs_cap;
+	size_t nrpairs;
 	uint64_t *pairs_tmp;              /* the radix sort's other buffer */
 	size_t pairs_tmp_cap;
 	uint32_t *htab;                   /* dest index + 1, 0 = empty */
@@ -137,6 +140,7 @@ void model_free(struct model *m)
 	free(m->dests);
 	free(m->pools);
 	free(m->pairs);
+	free(m->rpairs);
 	free(m->pairs_tmp);
 	free(m->htab);
 	free(m->perm);
@@ -542,6 +546,7 @@ static int model_reserve(struct model *m, size_t nsocks)
 	    array_grow(&m->dests, &m->dests_cap, nsocks + 1, sizeof(*m->dests)) ||
 	    array_grow(&m->sorted, &m->sorted_cap, nsocks + 1, sizeof(*m->sorted)) ||
 	    array_grow(&m->pairs, &m->pairs_cap, nsocks + 1, sizeof(uint64_t)) ||
+	    array_grow(&m->rpairs, &m->rpairs_cap, nsocks + 1, sizeof(uint64_t)) ||
 	    array_grow(&m->pairs_tmp, &m->pairs_tmp_cap, nsocks + 1, sizeof(uint64_t)) ||
 	    array_grow(&m->perm, &m->perm_cap, nsocks + 1, sizeof(uint32_t)) ||
 	    array_grow(&m->pools, &m->pools_cap, MODEL_MAX_POOLS, sizeof(*m->pools)) ||
@@ -603,6 +608,7 @@ static size_t model_group_dests(struct model *m, struct snapshot *snap,
 	size_t ndests = 0, i;
 
 	*npairs = 0;
+	m->nrpairs = 0;
 	for (i = 0; i < m->socks.len; i++) {
 		const struct sock_rec *s = &m->socks.v[i];
 		struct snap_dest *d;
@@ -621,10 +627,29 @@ static size_t model_group_dests(struct model *m, struct snapshot *snap,
 			d->states[s->state == SOCK_NEW_SYN_RECV ?
 				  SOCK_SYN_RECV : s->state]++;
 		if (tw_reusable(s, &snap->sys))
-			d->reusable++;
+			m->rpairs[m->nrpairs++] = (uint64_t)idx << 16 | s->sport;
 		m->pairs[(*npairs)++] = (uint64_t)idx << 16 | s->sport;
 	}
 	return ndests;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* reusable counts ports, like in_use: two entries with one 4-tuple (a
+ * dump racing a reuse) give connect() one port, not two. */
+static void model_count_reusable(struct model *m)
+{
+	size_t i;
+
+	qsort(m->rpairs, m->nrpairs, sizeof(uint64_t), cmp_pair);
+	for (i = 0; i < m->nrpairs; i++)
+		if (i == 0 || m->rpairs[i] != m->rpairs[i - 1])
+			m->dests[m->rpairs[i] >> 16].reusable++;
 }
 
 /* in_use and available per destination from the sorted (dest, port) pairs. */
@@ -1014,6 +1039,7 @@ int model_update(struct model *m, struct sample *s)
 
 	snap->ndests = model_group_dests(m, snap, &npairs);
 	model_count_ports(m, snap, npairs);
+	model_count_reusable(m);
 	model_sort_dests(m, snap);
 	model_build_pools(m, snap);
 

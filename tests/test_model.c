@@ -636,6 +636,27 @@ static void test_tw_reuse_not_available(void **state)
 	/* 200 - 5 in use; the 3 reusable entries are not added back */
 	assert_int_equal(d->available, 195);
 	assert_int_equal(snap->unattributed_time_wait, 4);
+
+	/* Two reusable entries with one 4-tuple (a dump racing a reuse;
+	 * found by fuzz_model): one port, so reusable 1 <= in_use 1. */
+	set_range(&f->s, 40000, 40199);
+	f->s.sys.tcp_tw_reuse = 1;
+	f->s.sys.tcp_timestamps = 1;
+	f->s.sys.tcp_tw_reuse_delay_ms = 1000;
+	{
+		struct sock_rec dup = rec(TCP, "10.0.0.1", 40001, "10.0.0.2",
+					  443, SOCK_TIME_WAIT);
+
+		dup.expires_ms = 50000;
+		push(&f->s, &dup);
+		dup.cookie = 2;
+		push(&f->s, &dup);
+	}
+	snap = update(f);
+	assert_int_equal(snap->ndests, 1);
+	assert_int_equal(snap->dests[0].states[SOCK_TIME_WAIT], 2);
+	assert_int_equal(snap->dests[0].in_use, 1);
+	assert_int_equal(snap->dests[0].reusable, 1);
 }
 
 /* ---- pools ------------------------------------------------------------------ */
@@ -1022,6 +1043,7 @@ struct naive {
 	uint8_t owned[PORTS];
 	uint8_t listen[PORTS];
 	uint8_t *used;     /* NKEYS x PORTS: port used toward key */
+	uint8_t *rused;    /* NKEYS x PORTS: a reusable entry on that port */
 	uint32_t sockets[NKEYS];
 	uint32_t states[NKEYS][SOCK_STATE_MAX];
 	uint32_t reusable[NKEYS];
@@ -1100,7 +1122,12 @@ static void naive_compute(struct naive *n, const struct sysctl_vals *v,
 		n->sockets[key]++;
 		n->states[key][r->state == SOCK_NEW_SYN_RECV ? SOCK_SYN_RECV :
 			       r->state]++;
-		n->reusable[key] += (uint32_t)naive_reusable(v, r);
+		/* per port, like in_use: one 4-tuple twice is one port */
+		if (naive_reusable(v, r) &&
+		    !n->rused[(size_t)key * PORTS + r->sport]) {
+			n->rused[(size_t)key * PORTS + r->sport] = 1;
+			n->reusable[key]++;
+		}
 	}
 	/* per destination, port by port */
 	for (k = 0; k < NKEYS; k++)
@@ -1210,6 +1237,8 @@ static void random_run(struct fx *f, uint64_t seed, unsigned low,
 	assert_non_null(g);
 	n->used = calloc(NKEYS, PORTS);
 	assert_non_null(n->used);
+	n->rused = calloc(NKEYS, PORTS);
+	assert_non_null(n->rused);
 
 	set_range(s, low, high);
 	/* a few reserved ports inside, one block straddling the low end */
@@ -1302,6 +1331,7 @@ static void random_run(struct fx *f, uint64_t seed, unsigned low,
 	naive_check_pools(snap, n, &s->sys, g, RND_SOCKS);
 
 	free(n->used);
+	free(n->rused);
 	free(n);
 	free(g);
 }

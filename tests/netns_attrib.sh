@@ -58,6 +58,9 @@ CHURN=$(dirname "${PORTHELPER:?PORTHELPER must be set}")/churn
 
 tmpdir_new
 chmod 755 "$tmpdir" || fail "chmod $tmpdir"
+# Every close must leave its TIME_WAIT: with the default tcp_tw_reuse=2 a
+# slow run lets later connects (loopback) take over entries older than 1 s.
+netns_sysctl net.ipv4.tcp_tw_reuse 0
 N=25
 M=7
 PORT=5001

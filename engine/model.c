@@ -11,7 +11,9 @@
 #include "array.h"
 #include "attrib.h"   /* procs */
 #include "model.h"
+#include "radix.h"
 #include "rates.h"
+#include "sockindex.h"
 
 #define PORT_MAP_BYTES (65536 / 8)
 /* The kernel's TIME_WAIT length (TCP_TIMEWAIT_LEN), in ms. */
@@ -86,6 +88,7 @@ struct model {
 	uint8_t listen_map[PORT_MAP_BYTES];
 	uint8_t scratch_map[PORT_MAP_BYTES];
 	struct ct_model ct;               /* nat: conntrack rates, NAT copy */
+	struct sockindex index;           /* the views' orders and maps */
 };
 
 static void map_set(uint8_t *map, unsigned port)
@@ -115,6 +118,7 @@ int model_new(struct model **out)
 		return -ENOMEM;
 	}
 	sockvec_init(&m->socks);
+	sockindex_init(&m->index);
 	*out = m;
 	return 0;
 }
@@ -127,6 +131,7 @@ void model_free(struct model *m)
 	rates_free(m->rates);
 	attrib_free(m->attrib);   /* procs */
 	ct_model_release(&m->ct); /* nat */
+	sockindex_release(&m->index);
 	free(m->sock_owner);
 	free(m->sock_proc);
 	free(m->pdset);
@@ -312,41 +317,6 @@ static int tw_reusable(const struct sock_rec *s, const struct sysctl_vals *sys)
 	age_ms = TIMEWAIT_LEN_MS - s->expires_ms;
 	return age_ms > (uint32_t)(sys->tcp_tw_reuse_delay_ms < 0 ?
 				   0 : sys->tcp_tw_reuse_delay_ms);
-}
-
-/*
- * Sort the (dest, port) pairs: LSD radix, a byte at a time, skipping the
- * bytes every key shares (the high ones, with few destinations). Linear,
- * where qsort's comparisons were a fifth of a whole update.
- */
-static void model_sort_pairs(struct model *m, size_t n)
-{
-	uint64_t *a = m->pairs, *b = m->pairs_tmp, *t, all_or = 0;
-	size_t cnt[256], i, sum;
-	unsigned shift;
-
-	for (i = 0; i < n; i++)
-		all_or |= a[i];
-	for (shift = 0; shift < 64 && (all_or >> shift) != 0; shift += 8) {
-		memset(cnt, 0, sizeof(cnt));
-		for (i = 0; i < n; i++)
-			cnt[(a[i] >> shift) & 0xff]++;
-		if (cnt[(a[0] >> shift) & 0xff] == n)
-			continue;   /* one value for this byte: nothing to do */
-		for (i = 0, sum = 0; i < 256; i++) {
-			size_t c = cnt[i];
-
-			cnt[i] = sum;
-			sum += c;
-		}
-		for (i = 0; i < n; i++)
-			b[cnt[(a[i] >> shift) & 0xff]++] = a[i];
-		t = a;
-		a = b;
-		b = t;
-	}
-	if (a != m->pairs)
-		memcpy(m->pairs, a, n * sizeof(*a));
 }
 
 /* Most at risk first: fewest available, then most in use, then by key so
@@ -633,20 +603,13 @@ static size_t model_group_dests(struct model *m, struct snapshot *snap,
 	return ndests;
 }
 
-static int cmp_pair(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* reusable counts ports, like in_use: two entries with one 4-tuple (a
  * dump racing a reuse) give connect() one port, not two. */
 static void model_count_reusable(struct model *m)
 {
 	size_t i;
 
-	qsort(m->rpairs, m->nrpairs, sizeof(uint64_t), cmp_pair);
+	radix_sort(m->rpairs, m->pairs_tmp, NULL, NULL, m->nrpairs);
 	for (i = 0; i < m->nrpairs; i++)
 		if (i == 0 || m->rpairs[i] != m->rpairs[i - 1])
 			m->dests[m->rpairs[i] >> 16].reusable++;
@@ -659,7 +622,7 @@ static void model_count_ports(struct model *m, struct snapshot *snap,
 	uint32_t free_ports = m->nonreserved - snap->owned_ports;
 	size_t i;
 
-	model_sort_pairs(m, npairs);
+	radix_sort(m->pairs, m->pairs_tmp, NULL, NULL, npairs);
 	for (i = 0; i < npairs; i++) {
 		struct snap_dest *d = &m->dests[m->pairs[i] >> 16];
 		unsigned port = (unsigned)(m->pairs[i] & 0xffff);
@@ -1005,6 +968,19 @@ static void model_build_procs(struct model *m, const struct sample *s,
 			      uid_only_socks == 1 ? " is" : "s are");
 }
 
+/* The views' indexes, on scratch that is free by now. Without memory the
+ * views scan and sort for themselves: a warning, not a failure. */
+static void model_build_index(struct model *m, struct snapshot *snap)
+{
+	struct sockindex_scratch tmp = {
+		.keys = m->pairs, .keys_tmp = m->pairs_tmp, .idx_tmp = m->perm,
+		.htab = m->htab, .htab_cap = m->htab_cap,
+	};
+
+	if (sockindex_build(&m->index, &tmp, snap) != 0)
+		snapshot_warn(snap, "out of memory: socket lists are sorted per view");
+}
+
 int model_update(struct model *m, struct sample *s)
 {
 	struct snapshot *snap = &m->snap;
@@ -1050,6 +1026,7 @@ int model_update(struct model *m, struct sample *s)
 	snap->sock_dest = m->sock_dest;
 	snap->usable_map = m->usable_map;
 	snap->owned_map = m->owned_map;
+	model_build_index(m, snap);
 	/* Rates last: they need the final destinations and links. A failure
 	 * leaves a snapshot without rates, with a warning. */
 	rates_apply(m->rates, snap, s);

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include "sampler.h"
 #include "sock.h"
@@ -186,11 +187,61 @@ struct snapshot {
 	const uint8_t *owned_map;         /* bitmap over ports 0..65535 */
 	const uint32_t *sock_proc;        /* procs: per socket, index into
 					      procs or SNAP_NO_PROC */
+	/* Indexes for the views (engine/sockindex.h), so that a refresh
+	 * needs no sort or scan of every socket; NULL when memory ran out.
+	 * sock_order  every socket, by local address (family, address,
+	 *             port), ties in dump order;
+	 * dest_socks  the sockets of dests[d] are dest_socks[dest_first[d]]
+	 *             up to dest_socks[dest_first[d + 1] - 1], in sock_order's
+	 *             order (so by local port: a destination has one local
+	 *             address); dest_first has ndests + 1 entries;
+	 * proc_socks  the same per procs row (NULL when nprocs is 0);
+	 * port_class  per port 0..65535, enum snap_port_class: the highest
+	 *             class the port's state and sockets give it (never
+	 *             NULL in a snapshot from model_update()). */
+	const uint32_t *sock_order;
+	const uint32_t *dest_first, *dest_socks;
+	const uint32_t *proc_first, *proc_socks;
+	const uint8_t *port_class;
 	/* >>> nat: conntrack fill, stats, rates and NAT destinations of the
 	 * namespace (engine/conntrack.h); ct.nat stays valid like dests */
 	struct ct_snap ct;
 	/* <<< nat */
 };
+
+/*
+ * What holds a local port, by precedence (a higher class wins): free, a
+ * TIME_WAIT entry, another socket (UDP, closing states), an ESTABLISHED
+ * socket, owned (LISTEN or BOUND: no destination gets it), reserved (not
+ * usable: ip_local_reserved_ports, or outside the range).
+ */
+enum snap_port_class {
+	SNAP_PORT_FREE = 0,
+	SNAP_PORT_TIME_WAIT,
+	SNAP_PORT_OTHER,
+	SNAP_PORT_ESTABLISHED,
+	SNAP_PORT_OWNED,
+	SNAP_PORT_RESERVED,
+	SNAP_PORT_CLASSES
+};
+
+/* The class a socket gives its local port. */
+static inline uint8_t snap_sock_port_class(const struct sock_rec *r)
+{
+	if (r->proto != IPPROTO_TCP)
+		return SNAP_PORT_OTHER;
+	switch (r->state) {
+	case SOCK_ESTABLISHED:
+		return SNAP_PORT_ESTABLISHED;
+	case SOCK_TIME_WAIT:
+		return SNAP_PORT_TIME_WAIT;
+	case SOCK_LISTEN:
+	case SOCK_BOUND:
+		return SNAP_PORT_OWNED;
+	default:
+		return SNAP_PORT_OTHER;
+	}
+}
 
 static inline int snap_bit(const uint8_t *map, unsigned port)
 {

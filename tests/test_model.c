@@ -9,11 +9,13 @@
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "model.h"
+#include "radix.h"
 #include "sampler.h"
 #include "sock.h"
 #include "sysctl.h"
@@ -1348,6 +1350,568 @@ static void test_random(void **state)
 	random_run(f, 777, 40000, 40099, 0);
 }
 
+/* ---- radix sort (engine/radix.h) ------------------------------------------------ */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Sort keys[0..n) with vals 0..n-1 and compare with qsort: the same keys,
+ * each val naming the input slot of its key, equal keys in input order
+ * (vals ascending). Then again without vals.
+ */
+static void radix_case(const uint64_t *keys, size_t n)
+{
+	uint64_t *ref = malloc((n + 1) * sizeof(uint64_t));
+	uint64_t *k = malloc((n + 1) * sizeof(uint64_t));
+	uint64_t *ktmp = malloc((n + 1) * sizeof(uint64_t));
+	uint32_t *v = malloc((n + 1) * sizeof(uint32_t));
+	uint32_t *vtmp = malloc((n + 1) * sizeof(uint32_t));
+	uint8_t *seen = calloc(n + 1, 1);
+	size_t i;
+
+	assert_non_null(ref);
+	assert_non_null(k);
+	assert_non_null(ktmp);
+	assert_non_null(v);
+	assert_non_null(vtmp);
+	assert_non_null(seen);
+	memcpy(ref, keys, n * sizeof(uint64_t));
+	qsort(ref, n, sizeof(uint64_t), cmp_u64);
+
+	memcpy(k, keys, n * sizeof(uint64_t));
+	for (i = 0; i < n; i++)
+		v[i] = (uint32_t)i;
+	/* the scratch holds garbage, as it would in the model */
+	memset(ktmp, 0xa5, (n + 1) * sizeof(uint64_t));
+	memset(vtmp, 0x5a, (n + 1) * sizeof(uint32_t));
+	radix_sort(k, ktmp, v, vtmp, n);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(k[i], ref[i]);
+		assert_true(v[i] < n);
+		assert_false(seen[v[i]]);
+		seen[v[i]] = 1;
+		assert_int_equal(keys[v[i]], k[i]);
+		if (i > 0 && k[i] == k[i - 1])
+			assert_true(v[i - 1] < v[i]);
+	}
+
+	memcpy(k, keys, n * sizeof(uint64_t));
+	memset(ktmp, 0xa5, (n + 1) * sizeof(uint64_t));
+	radix_sort(k, ktmp, NULL, NULL, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(k[i], ref[i]);
+
+	free(ref);
+	free(k);
+	free(ktmp);
+	free(v);
+	free(vtmp);
+	free(seen);
+}
+
+enum radix_kind {
+	RK_FULL,          /* all 64 bits random */
+	RK_EQUAL,         /* one key n times */
+	RK_HIGH,          /* only the top two bytes differ */
+	RK_TOP,           /* only the top byte differs (one pass) */
+	RK_MIDDLE,        /* only byte 3 differs (one pass) */
+	RK_LOW,           /* only the low byte differs */
+	RK_DUPS,          /* five random 64-bit values, many times each */
+	RK_EXTREMES,      /* 0, 1, UINT64_MAX, UINT64_MAX - 1, 1 << 63 */
+	RK_SPARSE,        /* bytes 0, 2, 5 and 7 differ (four passes) */
+	RK_KINDS
+};
+
+static void radix_fill(uint64_t *keys, size_t n, enum radix_kind kind,
+		       uint64_t *x)
+{
+	uint64_t base = rnd_next(x), dups[5];
+	static const uint64_t ext[] = {
+		0, 1, UINT64_MAX, UINT64_MAX - 1, UINT64_C(1) << 63,
+	};
+	size_t i;
+
+	for (i = 0; i < 5; i++)
+		dups[i] = rnd_next(x);
+	for (i = 0; i < n; i++) {
+		uint64_t r = rnd_next(x);
+
+		switch (kind) {
+		case RK_FULL:
+			keys[i] = r;
+			break;
+		case RK_EQUAL:
+			keys[i] = base;
+			break;
+		case RK_HIGH:
+			keys[i] = (base & ~(UINT64_C(0xffff) << 48)) | (r & 0xffff) << 48;
+			break;
+		case RK_TOP:
+			keys[i] = (base & ~(UINT64_C(0xff) << 56)) | (r & 0xff) << 56;
+			break;
+		case RK_MIDDLE:
+			keys[i] = (base & ~(UINT64_C(0xff) << 24)) | (r & 0xff) << 24;
+			break;
+		case RK_LOW:
+			keys[i] = (base & ~UINT64_C(0xff)) | (r & 0xff);
+			break;
+		case RK_DUPS:
+			keys[i] = dups[rnd_below(x, 5)];
+			break;
+		case RK_EXTREMES:
+			keys[i] = ext[rnd_below(x, 5)];
+			break;
+		default: {
+			uint64_t mask = UINT64_C(0xff) | UINT64_C(0xff) << 16 |
+					UINT64_C(0xff) << 40 | UINT64_C(0xff) << 56;
+
+			keys[i] = (base & ~mask) | (r & mask);
+			break;
+		}
+		}
+	}
+}
+
+static void test_radix_sort(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 2, 3, 17, 256, 1000, 4099 };
+	uint64_t x = 0x243f6a8885a308d3ull;
+	uint64_t *keys = malloc(4100 * sizeof(uint64_t));
+	size_t si, round;
+	int kind;
+
+	(void)state;
+	assert_non_null(keys);
+	for (round = 0; round < 3; round++)
+		for (kind = 0; kind < RK_KINDS; kind++)
+			for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+				radix_fill(keys, sizes[si], (enum radix_kind)kind, &x);
+				radix_case(keys, sizes[si]);
+			}
+	/* two keys in either order, and already sorted / reversed runs */
+	keys[0] = 5;
+	keys[1] = 3;
+	radix_case(keys, 2);
+	keys[0] = 3;
+	keys[1] = 5;
+	radix_case(keys, 2);
+	for (si = 0; si < 4099; si++)
+		keys[si] = (uint64_t)si * UINT64_C(0x0101010101010101);
+	radix_case(keys, 4099);
+	for (si = 0; si < 4099; si++)
+		keys[si] = UINT64_MAX - (uint64_t)si * 977;
+	radix_case(keys, 4099);
+	free(keys);
+}
+
+/* ---- the views' indexes (engine/sockindex.h) ------------------------------------ */
+
+static const char *const idx_v4[] = {
+	"0.0.0.0", "10.0.0.1", "10.0.0.2", "127.0.0.1", "1.0.0.0",
+	"200.0.0.0", "255.255.255.255", "192.168.7.9",
+};
+#define IDX_NV4 (sizeof(idx_v4) / sizeof(idx_v4[0]))
+static const char *const idx_v6[] = {
+	"::", "::1", "2001:db8::1", "2001:db8::2", "fe80::1",
+	"2001:db8::100", "ff00::", "2001:db8::1:0", "ffff:ffff::ffff",
+};
+#define IDX_NV6 (sizeof(idx_v6) / sizeof(idx_v6[0]))
+#define IDX_NPROCS 6
+
+/* The owners a sample names: IDX_NPROCS processes, then a uid-only group. */
+static void idx_procs(struct sample *s)
+{
+	size_t j;
+
+	s->nprocs = 0;
+	s->procs = realloc(s->procs, (IDX_NPROCS + 1) * sizeof(*s->procs));
+	assert_non_null(s->procs);
+	s->procs_cap = IDX_NPROCS + 1;
+	for (j = 0; j <= IDX_NPROCS; j++) {
+		struct sample_proc *p = &s->procs[j];
+
+		memset(p, 0, sizeof(*p));
+		p->pid = j < IDX_NPROCS ? 300 + (int)j : 0;
+		p->uid = 1000 + (uint32_t)j;
+		p->start_time = j < IDX_NPROCS ? 5000 + j : 0;
+		p->cgroup_id = j < IDX_NPROCS ? 0 : 77;
+		snprintf(p->comm, sizeof(p->comm), "%s",
+			 j < IDX_NPROCS ? "worker" : "");
+		snprintf(p->user, sizeof(p->user), "u%u", (unsigned)j);
+	}
+	s->nprocs = IDX_NPROCS + 1;
+}
+
+/* A random local address: a listed one mostly, sometimes any v4 address
+ * or a random v6 one in 2001:db8::/32. */
+static uint8_t idx_addr(uint64_t *x, uint8_t out[16])
+{
+	unsigned roll = rnd_below(x, 100);
+	uint64_t r = rnd_next(x);
+
+	memset(out, 0, 16);
+	if (roll < 40)
+		return addr_parse(idx_v4[rnd_below(x, IDX_NV4)], out);
+	if (roll < 80)
+		return addr_parse(idx_v6[rnd_below(x, IDX_NV6)], out);
+	if (roll < 90) {
+		memcpy(out, &r, 4);
+		return AF_INET;
+	}
+	out[0] = 0x20;
+	out[1] = 0x01;
+	out[2] = 0x0d;
+	out[3] = 0xb8;
+	memcpy(out + 8, &r, 8);
+	if (rnd_below(x, 2))
+		out[4] = (uint8_t)rnd_below(x, 256);
+	return AF_INET6;
+}
+
+/*
+ * A sample of n random sockets on range low-high (a few reserved ports):
+ * IPv4 and IPv6, TCP in every state and UDP, ports in and out of the
+ * range, many sharing a local (address, port), some exact copies. With
+ * owners, each socket names a process, the uid-only group or nobody.
+ */
+static void idx_fill(struct fx *f, uint64_t *x, size_t n, int owners,
+		     unsigned low, unsigned high)
+{
+	struct sample *s = &f->s;
+	const unsigned hot[] = { low, low + 1, (low + high) / 2, high, 80, 0,
+				 65535, high + 1 };
+	size_t i;
+
+	f->s.time += 1.0;
+	f->s.mono += 1.0;
+	set_range(s, low, high);
+	reserve(s, low + 3, low + 9);
+	reserve(s, high - 1, high + 4 > 65535 ? 65535 : high + 4);
+	s->nprocs = 0;
+	s->nowner = 0;
+	if (owners) {
+		idx_procs(s);
+		s->owner = realloc(s->owner, (n + 1) * sizeof(*s->owner));
+		assert_non_null(s->owner);
+		s->owner_cap = n + 1;
+	}
+	for (i = 0; i < n; i++) {
+		struct sock_rec r;
+		unsigned roll = rnd_below(x, 100);
+
+		if (i > 0 && roll < 5) {   /* an exact copy of an earlier one */
+			r = s->socks.v[rnd_below(x, (unsigned)i)];
+		} else {
+			memset(&r, 0, sizeof(r));
+			r.family = idx_addr(x, r.saddr);
+			if (r.family == AF_INET)
+				addr_parse(rnd_below(x, 3) ? "10.1.0.1" : "10.1.0.2",
+					   r.daddr);
+			else
+				addr_parse(rnd_below(x, 3) ? "2001:db8::9" : "::1",
+					   r.daddr);
+			r.dport = rnd_below(x, 2) ? 443 : 5432;
+			roll = rnd_below(x, 100);
+			if (roll < 45)
+				r.sport = (uint16_t)(low + rnd_below(x, high - low + 1));
+			else if (roll < 75)
+				r.sport = (uint16_t)hot[rnd_below(x, sizeof(hot) /
+								sizeof(hot[0]))];
+			else
+				r.sport = (uint16_t)rnd_below(x, 65536);
+			if (rnd_below(x, 6) == 0) {
+				r.proto = UDP;
+				r.state = rnd_below(x, 2) ? SOCK_CLOSE : SOCK_ESTABLISHED;
+			} else {
+				r.proto = TCP;
+				/* every state, 1..SOCK_BOUND, TIME_WAIT and
+				 * ESTABLISHED more often */
+				roll = rnd_below(x, SOCK_STATE_MAX + 3);
+				r.state = (uint8_t)(roll >= SOCK_STATE_MAX ?
+						    (roll == SOCK_STATE_MAX ?
+						     SOCK_ESTABLISHED : SOCK_TIME_WAIT) :
+						    roll == 0 ? SOCK_LISTEN : roll);
+			}
+			if (r.proto == UDP ? r.state == SOCK_CLOSE :
+			    r.state == SOCK_LISTEN || r.state == SOCK_BOUND) {
+				memset(r.daddr, 0, sizeof(r.daddr));
+				r.dport = 0;
+			}
+			if (r.proto == TCP && r.state == SOCK_TIME_WAIT) {
+				r.timer = 3;
+				r.expires_ms = rnd_below(x, 60000);
+			} else {
+				r.inode = 100000u + (uint32_t)i;
+				r.uid = 1000;
+				r.cookie = ((uint64_t)f->s.mono << 32) + i + 1;
+			}
+			if (r.family == AF_INET6 && rnd_below(x, 3) == 0)
+				r.flags = SOCK_F_V6ONLY;
+		}
+		push(s, &r);
+		if (owners) {
+			unsigned o = rnd_below(x, IDX_NPROCS + 2);
+
+			s->owner[i] = o <= IDX_NPROCS ? o : SAMPLE_NO_OWNER;
+		}
+	}
+	if (owners)
+		s->nowner = n;
+}
+
+struct idx_ref {
+	const struct sock_rec *r;
+	uint32_t i;
+};
+
+/* (family, the 16 address bytes, port), then dump order. */
+static int cmp_idx_ref(const void *a, const void *b)
+{
+	const struct idx_ref *x = a, *y = b;
+	int c;
+
+	if (x->r->family != y->r->family)
+		return x->r->family < y->r->family ? -1 : 1;
+	c = memcmp(x->r->saddr, y->r->saddr, 16);
+	if (c)
+		return c;
+	if (x->r->sport != y->r->sport)
+		return x->r->sport < y->r->sport ? -1 : 1;
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/*
+ * first/members against a walk of the reference order per group: group g
+ * lists exactly the sockets with group[s] == g, in reference order.
+ */
+static void idx_check_group(const uint32_t *order, size_t n,
+			    const uint32_t *group, size_t ngroups,
+			    uint32_t none, const uint32_t *first,
+			    const uint32_t *members)
+{
+	size_t g, k, linked = 0;
+
+	assert_non_null(first);
+	assert_non_null(members);
+	for (k = 0; k < n; k++) {
+		if (group[k] == none)
+			continue;
+		assert_true(group[k] < ngroups);
+		linked++;
+	}
+	assert_int_equal(first[0], 0);
+	assert_int_equal(first[ngroups], linked);
+	for (g = 0; g < ngroups; g++)
+		assert_true(first[g] <= first[g + 1]);
+	for (g = 0; g < ngroups; g++) {
+		size_t j = first[g];
+
+		for (k = 0; k < n; k++) {
+			uint32_t s = order[k];
+
+			if (group[s] != g)
+				continue;
+			assert_true(j < first[g + 1]);
+			assert_int_equal(members[j], s);
+			j++;
+		}
+		assert_int_equal(j, first[g + 1]);
+	}
+}
+
+/* The class a socket gives its port, as model.h's comment states it. */
+static uint8_t idx_naive_class(const struct sock_rec *r)
+{
+	if (r->proto == TCP && r->state == SOCK_TIME_WAIT)
+		return SNAP_PORT_TIME_WAIT;
+	if (r->proto == TCP && r->state == SOCK_ESTABLISHED)
+		return SNAP_PORT_ESTABLISHED;
+	if (r->proto == TCP && (r->state == SOCK_LISTEN || r->state == SOCK_BOUND))
+		return SNAP_PORT_OWNED;
+	return SNAP_PORT_OTHER;
+}
+
+/* Every index of the snapshot against a naive computation. */
+static void idx_check(const struct snapshot *snap)
+{
+	size_t n = snap->nsocks, i;
+	struct idx_ref *ref = malloc((n + 1) * sizeof(*ref));
+	uint32_t *order = malloc((n + 1) * sizeof(uint32_t));
+	uint8_t *seen = calloc(n + 1, 1);
+	uint8_t *pc = malloc(PORTS);
+	unsigned p;
+
+	assert_non_null(ref);
+	assert_non_null(order);
+	assert_non_null(seen);
+	assert_non_null(pc);
+
+	/* sock_order: a permutation, and the stable sort */
+	assert_non_null(snap->sock_order);
+	for (i = 0; i < n; i++) {
+		assert_true(snap->sock_order[i] < n);
+		assert_false(seen[snap->sock_order[i]]);
+		seen[snap->sock_order[i]] = 1;
+		ref[i].r = &snap->socks[i];
+		ref[i].i = (uint32_t)i;
+	}
+	qsort(ref, n, sizeof(*ref), cmp_idx_ref);
+	for (i = 0; i < n; i++) {
+		order[i] = ref[i].i;
+		if (snap->sock_order[i] != order[i]) {
+			char a[64], b[64];
+			const struct sock_rec *x = &snap->socks[order[i]];
+			const struct sock_rec *y = &snap->socks[snap->sock_order[i]];
+
+			fail_msg("sock_order[%zu]: want socket %u (%s port %u), "
+				 "got %u (%s port %u)", i, (unsigned)order[i],
+				 sock_addr_format(x->family, x->saddr, a, sizeof(a)),
+				 (unsigned)x->sport, (unsigned)snap->sock_order[i],
+				 sock_addr_format(y->family, y->saddr, b, sizeof(b)),
+				 (unsigned)y->sport);
+		}
+	}
+
+	/* dests, then procs rows */
+	assert_non_null(snap->sock_dest);
+	idx_check_group(order, n, snap->sock_dest, snap->ndests, SNAP_NO_DEST,
+			snap->dest_first, snap->dest_socks);
+	if (snap->nprocs == 0) {
+		assert_null(snap->proc_first);
+		assert_null(snap->proc_socks);
+	} else {
+		assert_non_null(snap->sock_proc);
+		idx_check_group(order, n, snap->sock_proc, snap->nprocs,
+				SNAP_NO_PROC, snap->proc_first, snap->proc_socks);
+	}
+
+	/* port_class: the port's state, raised by every socket on it */
+	assert_non_null(snap->port_class);
+	for (p = 0; p < PORTS; p++)
+		pc[p] = !snap_bit(snap->usable_map, p) ? SNAP_PORT_RESERVED :
+			snap_bit(snap->owned_map, p) ? SNAP_PORT_OWNED :
+			SNAP_PORT_FREE;
+	for (i = 0; i < n; i++) {
+		const struct sock_rec *r = &snap->socks[i];
+		uint8_t c = idx_naive_class(r);
+
+		assert_int_equal(snap_sock_port_class(r), c);
+		if (c > pc[r->sport])
+			pc[r->sport] = c;
+	}
+	for (p = 0; p < PORTS; p++)
+		if (snap->port_class[p] != pc[p])
+			fail_msg("port_class[%u]: want %u, got %u", p,
+				 (unsigned)pc[p], (unsigned)snap->port_class[p]);
+
+	free(ref);
+	free(order);
+	free(seen);
+	free(pc);
+}
+
+static void test_index_random(void **state)
+{
+	static const struct {
+		uint64_t seed;
+		size_t n;
+		int owners;
+		unsigned low, high;
+	} runs[] = {
+		{ 1, 0, 0, 40000, 40999 },
+		{ 2, 1, 0, 40000, 40999 },
+		{ 3, 2, 1, 40000, 40999 },
+		{ 4, 3000, 0, 32768, 60999 },
+		{ 5, 3000, 1, 40000, 40099 },
+		{ 6, 700, 1, 1024, 65535 },
+		{ 0x9e3779b97f4a7c15ull, 2500, 1, 40000, 40998 },
+		{ 0xdeadbeefull, 1500, 0, 50000, 50000 },
+	};
+	struct fx *f = *state;
+	size_t r;
+
+	for (r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+		const struct snapshot *snap;
+		uint64_t x = runs[r].seed;
+
+		idx_fill(f, &x, runs[r].n, runs[r].owners, runs[r].low,
+			 runs[r].high);
+		snap = update(f);
+		assert_int_equal(snap->nsocks, runs[r].n);
+		if (runs[r].owners && runs[r].n > 100)
+			assert_true(snap->nprocs > 0);
+		idx_check(snap);
+	}
+}
+
+/* Every socket on one local address and port: the order is the dump's. */
+static void test_index_ties(void **state)
+{
+	struct fx *f = *state;
+	const struct snapshot *snap;
+	unsigned i;
+
+	set_range(&f->s, 40000, 40999);
+	for (i = 0; i < 300; i++)
+		add(&f->s, TCP, "2001:db8::1", 40100, "2001:db8::9", 1000 + i,
+		    i % 3 ? SOCK_ESTABLISHED : SOCK_TIME_WAIT);
+	for (i = 0; i < 300; i++)
+		add(&f->s, TCP, "10.0.0.1", 40100, "10.1.0.1", 1000 + i,
+		    i % 3 ? SOCK_ESTABLISHED : SOCK_TIME_WAIT);
+	snap = update(f);
+	assert_int_equal(snap->nsocks, 600);
+	idx_check(snap);
+	/* IPv4 first, then each family in dump order */
+	for (i = 0; i < 600; i++)
+		assert_int_equal(snap->sock_order[i], (i + 300) % 600);
+	assert_int_equal(snap->port_class[40100], SNAP_PORT_ESTABLISHED);
+}
+
+/* Successive updates of growing and shrinking size, owners on and off,
+ * then a -p filter, then none again: every snapshot's indexes are its own. */
+static void test_index_updates(void **state)
+{
+	static const size_t sizes[] = { 3000, 10, 0, 4000, 1, 2500, 5, 3500 };
+	static const int pids[] = { 301, 304 };
+	struct fx *f = *state;
+	uint64_t x = 0x0123456789abcdefull;
+	size_t r, i;
+
+	for (r = 0; r < sizeof(sizes) / sizeof(sizes[0]); r++) {
+		idx_fill(f, &x, sizes[r], (int)(r % 2), 40000 + 10 * (unsigned)r,
+			 40999 + (unsigned)r);
+		idx_check(update(f));
+	}
+	assert_int_equal(model_set_pid_filter(f->m, pids, 2), 0);
+	for (r = 0; r < sizeof(sizes) / sizeof(sizes[0]); r++) {
+		const struct snapshot *snap;
+
+		idx_fill(f, &x, sizes[r], 1, 40000, 40999);
+		snap = update(f);
+		assert_true(snap->nsocks <= sizes[r]);
+		if (sizes[r] > 100) {
+			assert_true(snap->nsocks > 0);
+			assert_true(snap->nsocks < sizes[r]);
+		}
+		for (i = 0; i < snap->nsocks; i++) {
+			int pid;
+
+			assert_true(snap->sock_proc[i] < snap->nprocs);
+			pid = snap->procs[snap->sock_proc[i]].pid;
+			assert_true(pid == 301 || pid == 304);
+		}
+		idx_check(snap);
+	}
+	assert_int_equal(model_set_pid_filter(f->m, NULL, 0), 0);
+	idx_fill(f, &x, 2000, 0, 40000, 40999);
+	idx_check(update(f));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1366,6 +1930,10 @@ int main(void)
 		cmocka_unit_test(test_snapshot_warn_limits),
 		cmocka_unit_test_setup_teardown(test_lifecycle, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_random, fx_setup, fx_teardown),
+		cmocka_unit_test(test_radix_sort),
+		cmocka_unit_test_setup_teardown(test_index_random, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_index_ties, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_index_updates, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

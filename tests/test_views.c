@@ -17,6 +17,7 @@
 #include "frame.h"
 #include "keys.h"
 #include "model.h"
+#include "sockindex.h"
 #include "uistate.h"
 #include "view.h"
 
@@ -45,6 +46,7 @@ struct fixture {
 	uint32_t sock_proc[64];
 	uint8_t usable[8192];
 	uint8_t owned[8192];
+	struct sockindex index;     /* the indexes model_update() would add */
 	struct uistate st;
 	struct frame f;
 };
@@ -102,6 +104,14 @@ static void add_dest(struct fixture *fx, const char *src, const char *dst,
 	d->available = 190 - 1 - d->in_use;
 	d->headroom_pct = 100.0 * d->available / 190.0;
 	d->eta_s = SNAP_NO_ETA;
+}
+
+/* A new sample: index the fixture's sockets (as model_update() does) and
+ * show it. Changes to other fields show at the next frame. */
+static void refresh(struct fixture *fx)
+{
+	assert_int_equal(sockindex_build_own(&fx->index, &fx->snap), 0);
+	uistate_set_snapshot(&fx->st, &fx->snap);
 }
 
 static int fake_user(uint32_t uid, char *buf, size_t len)
@@ -183,7 +193,8 @@ static int setup(void **state)
 	assert_int_equal(uistate_init(&fx->st, 1.0, 0), 0);
 	fx->st.user_lookup = fake_user;
 	snprintf(fx->st.host, sizeof(fx->st.host), "testhost");
-	uistate_set_snapshot(&fx->st, s);
+	sockindex_init(&fx->index);
+	refresh(fx);
 	frame_init(&fx->f, 0);
 	*state = fx;
 	return 0;
@@ -195,6 +206,7 @@ static int teardown(void **state)
 
 	uistate_release(&fx->st);
 	frame_release(&fx->f);
+	sockindex_release(&fx->index);
 	free(fx);
 	return 0;
 }
@@ -388,21 +400,21 @@ static void test_rates_eta_pids(void **state)
 	fx->snap.npid_filter = 2;
 	fx->snap.pid_filter[0] = 42;
 	fx->snap.pid_filter[1] = 43;
-	uistate_set_snapshot(&fx->st, &fx->snap);
+	refresh(fx);
 	render(fx, 80, 24);
 	assert_string_equal(cell_under(&fx->f, ya, "RATE/s", t, 6), "12.5");
 	assert_string_equal(cell_under(&fx->f, ya, "ETA", t, 3), "45s");
 	assert_true(frame_has(&fx->f, "164 available (86.3%), full in 45s"));
 	assert_true(frame_has(&fx->f, "pids 42,43"));
 	fx->snap.rates_estimated = 1;
-	uistate_set_snapshot(&fx->st, &fx->snap);
+	refresh(fx);
 	render(fx, 80, 24);
 	assert_string_equal(cell_under(&fx->f, ya, "RATE/s", t, 6), "~12.5");
 	/* Sort by ETA: soonest first, none last. */
 	while (strcmp(view_dests_ops.cols[uistate_level(&fx->st)->sort_col].title, "ETA") != 0)
 		keys(fx, ">");
 	fx->dests[2].eta_s = 10;
-	uistate_set_snapshot(&fx->st, &fx->snap);
+	refresh(fx);
 	render(fx, 80, 24);
 	assert_int_equal(find_row(&fx->f, "127.0.0.1:5002", t), t + 1);
 	assert_int_equal(find_row(&fx->f, "127.0.0.1:5001", t), t + 2);
@@ -469,7 +481,7 @@ static void test_selection_follows_item(void **state)
 				fx->sock_dest[i] ^= 1;
 	}
 	keys(fx, "I");
-	uistate_set_snapshot(&fx->st, &fx->snap);
+	refresh(fx);
 	render(fx, 80, 24);
 	assert_true(strstr(row(&fx->f, cursor_row(&fx->f)), "10.0.0.2:443") != NULL);
 	assert_int_equal(lv->cursor, 0);
@@ -721,7 +733,7 @@ static void test_heatmap_utf8_color(void **state)
 	assert_int_equal(c->attr & FA_STYLE_MASK, ST_HM_OWNED);
 	/* Monochrome UTF-8: glyphs carry the state. */
 	fx->st.color = 0;
-	uistate_set_snapshot(&fx->st, &fx->snap);
+	refresh(fx);
 	render(fx, 80, 24);
 	assert_int_equal(frame_cell_at(&fx->f, 6, y0)->ch, 'T');
 	assert_int_equal(frame_cell_at(&fx->f, 6 + 26, y0 + 1)->ch, 'B');
@@ -757,7 +769,7 @@ static void test_procs_table(void **state)
 	/* Hostile process name: escapes, newline, bell. */
 	snprintf(fx->procs[1].comm, sizeof(fx->procs[1].comm), "ev\033]0;x\007il\n");
 	fx->snap.nprocs = 2;
-	uistate_set_snapshot(&fx->st, &fx->snap);
+	refresh(fx);
 	keys(fx, "3");
 	lv = uistate_level(&fx->st);
 	render(fx, 80, 24);
@@ -827,7 +839,7 @@ static void test_attribution(void **state)
 	fx->snap.sock_proc = fx->sock_proc;
 	fx->snap.unattributed_time_wait = 25;
 	fx->snap.unattributed_sockets = 27;
-	uistate_set_snapshot(&fx->st, &fx->snap);
+	refresh(fx);
 
 	/* Processes: the uid-only row, and what no process was found for. */
 	keys(fx, "3");
@@ -879,7 +891,7 @@ static void test_attribution(void **state)
 	keys(fx, "3\n");
 	fx->snap.nprocs = 0;
 	fx->snap.sock_proc = NULL;
-	uistate_set_snapshot(&fx->st, &fx->snap);
+	refresh(fx);
 	render(fx, 80, 24);
 	assert_true(frame_has(&fx->f, "This process is gone."));
 }
@@ -935,6 +947,138 @@ static void test_sockets_view(void **state)
 	assert_int_equal(fx->st.depth, 2);
 	render(fx, 80, 24);
 	assert_true(frame_has(&fx->f, "Sockets > tcp 127.0.0.1 -> 127.0.0.1:5001"));
+}
+
+/* qsort_r: socket indices by the Sockets view's LOCAL order, then index. */
+static int cmp_local_index(const void *a, const void *b, void *arg)
+{
+	const struct sock_rec *socks = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int r = sockindex_cmp_local(&socks[x], &socks[y]);
+
+	return r ? r : (x > y) - (x < y);
+}
+
+/* The naive list of a context: every socket tested, then sorted. */
+static size_t naive_rows(const struct fixture *fx, long dest, unsigned lo, unsigned hi,
+			 uint32_t *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < fx->snap.nsocks; i++) {
+		if (dest >= 0 && fx->sock_dest[i] != (uint32_t)dest)
+			continue;
+		if (fx->socks[i].sport < lo || fx->socks[i].sport > hi)
+			continue;
+		out[n++] = (uint32_t)i;
+	}
+	qsort_r(out, n, sizeof(*out), cmp_local_index, (void *)fx->socks);
+	return n;
+}
+
+/*
+ * The Sockets view takes its order from the snapshot's index instead of
+ * sorting every refresh: the rows must be exactly the naive filter-and-sort
+ * of every context, inverted too, and the cursor must follow its socket
+ * into a sample whose dump order is different.
+ */
+static void test_sockets_indexed(void **state)
+{
+	struct fixture *fx = *state;
+	struct ui_level *lv;
+	uint32_t want[64];
+	struct ui_ctx ctx;
+	uint64_t cookie;
+	size_t n, k, i;
+	long cur;
+
+	keys(fx, "4");
+	lv = uistate_level(&fx->st);
+	render(fx, 80, 24);
+	assert_true(lv->rows_ext);
+	n = naive_rows(fx, -1, 0, 65535, want);
+	assert_int_equal(lv->nrows, n);
+	for (k = 0; k < n; k++)
+		assert_int_equal(list_row(lv, k), want[k]);
+	/* Inverted: the same rows, last first. */
+	keys(fx, "I");
+	render(fx, 80, 24);
+	assert_true(lv->rows_ext);
+	for (k = 0; k < n; k++)
+		assert_int_equal(list_row(lv, k), want[n - 1 - k]);
+	keys(fx, "I");
+
+	/* Select 127.0.0.1:40063, then a sample with the dump reversed and
+	 * the ten sockets of 10.0.0.1 (before it) moved to 192.0.2.1 (after
+	 * it): its row moves up by ten. */
+	keys(fx, "/:40063\n");
+	render(fx, 80, 24);
+	cur = list_current(&fx->st, lv);
+	assert_true(cur >= 0);
+	assert_int_equal(fx->socks[cur].sport, 40063);
+	cookie = fx->socks[cur].cookie;
+	for (i = 0; i < fx->snap.nsocks / 2; i++) {
+		size_t j = fx->snap.nsocks - 1 - i;
+		struct sock_rec r = fx->socks[i];
+		uint32_t d = fx->sock_dest[i];
+
+		fx->socks[i] = fx->socks[j];
+		fx->socks[j] = r;
+		fx->sock_dest[i] = fx->sock_dest[j];
+		fx->sock_dest[j] = d;
+	}
+	for (i = 0; i < fx->snap.nsocks; i++)
+		if (fx->socks[i].saddr[0] == 10)
+			v4(fx->socks[i].saddr, "192.0.2.1");
+	k = lv->cursor;
+	refresh(fx);
+	render(fx, 80, 24);
+	cur = list_current(&fx->st, lv);
+	assert_true(cur >= 0);
+	assert_true(fx->socks[cur].cookie == cookie);
+	assert_true(strstr(row(&fx->f, cursor_row(&fx->f)), "127.0.0.1:40063") != NULL);
+	assert_int_equal(lv->cursor, k - 10);
+	n = naive_rows(fx, -1, 0, 65535, want);
+	for (k = 0; k < n; k++)
+		assert_int_equal(list_row(lv, k), want[k]);
+
+	/* A port range, every destination, then one destination. */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.flags = CTX_PORTS;
+	ctx.port_lo = 40060;
+	ctx.port_hi = 40125;
+	assert_int_equal(uistate_push(&fx->st, VIEW_SOCKS, &ctx, "ports"), 0);
+	lv = uistate_level(&fx->st);
+	render(fx, 80, 24);
+	assert_true(lv->rows_ext);
+	n = naive_rows(fx, -1, 40060, 40125, want);
+	assert_true(n > 10);
+	assert_int_equal(lv->nrows, n);
+	for (k = 0; k < n; k++)
+		assert_int_equal(list_row(lv, k), want[k]);
+	uistate_key(&fx->st, UK_ESC);
+	ctx.flags = CTX_PORTS | CTX_DEST;
+	dest_key_of(&fx->dests[2], &ctx.dest);
+	assert_int_equal(uistate_push(&fx->st, VIEW_SOCKS, &ctx, "ports"), 0);
+	lv = uistate_level(&fx->st);
+	render(fx, 80, 24);
+	n = naive_rows(fx, 2, 40060, 40125, want);
+	assert_int_equal(n, 5);
+	assert_int_equal(lv->nrows, n);
+	for (k = 0; k < n; k++)
+		assert_int_equal(list_row(lv, k), want[k]);
+	/* A destination: its sockets, by port. */
+	uistate_key(&fx->st, UK_ESC);
+	ctx.flags = CTX_DEST;
+	dest_key_of(&fx->dests[0], &ctx.dest);
+	assert_int_equal(uistate_push(&fx->st, VIEW_SOCKS, &ctx, "dest"), 0);
+	lv = uistate_level(&fx->st);
+	render(fx, 120, 40);
+	n = naive_rows(fx, 0, 0, 65535, want);
+	assert_int_equal(n, 25);
+	assert_int_equal(lv->nrows, n);
+	for (k = 0; k < n; k++)
+		assert_int_equal(list_row(lv, k), want[k]);
 }
 
 static void test_help_and_tabs(void **state)
@@ -1110,7 +1254,7 @@ static void test_ipv6_dest(void **state)
 	memset(d->daddr, 0, 16);
 	inet_pton(AF_INET6, "2001:db8:aaaa:bbbb:cccc:dddd:eeee:1", d->saddr);
 	inet_pton(AF_INET6, "2001:db8:aaaa:bbbb:cccc:dddd:eeee:2", d->daddr);
-	uistate_set_snapshot(&fx->st, &fx->snap);
+	refresh(fx);
 	render(fx, 80, 24);
 	t = title_row(&fx->f, "REMOTE", "AVAIL");
 	y = find_row(&fx->f, "eeee:2]:5002", t);
@@ -1251,6 +1395,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_procs_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attribution, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sockets_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_indexed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help_and_tabs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_interval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),

@@ -68,6 +68,9 @@ void uistate_release(struct uistate *st)
 		level_release(&st->stack[i]);
 	free(st->hm_cat);
 	st->hm_cat = NULL;
+	sockindex_release(st->own_index);
+	free(st->own_index);
+	st->own_index = NULL;
 	st->depth = 0;
 }
 
@@ -76,6 +79,17 @@ void uistate_set_snapshot(struct uistate *st, const struct snapshot *snap)
 	st->snap = snap;
 	st->gen++;
 	st->hm_valid = 0;
+	if (!snap || (snap->sock_order && snap->port_class))
+		return;
+	st->own_snap = *snap;
+	st->snap = &st->own_snap;
+	if (!st->own_index) {
+		st->own_index = malloc(sizeof(*st->own_index));
+		if (!st->own_index)
+			return;
+		sockindex_init(st->own_index);
+	}
+	(void)sockindex_build_own(st->own_index, &st->own_snap);
 }
 
 struct ui_level *uistate_level(struct uistate *st)

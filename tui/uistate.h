@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "sockindex.h"
 
 struct netns_list;   /* nat: engine/netns.h */
 
@@ -16,7 +17,9 @@ struct netns_list;   /* nat: engine/netns.h */
  *
  * The snapshot is borrowed: the caller (ui.c, or a test) keeps it alive
  * and calls uistate_set_snapshot() whenever it changes, even when the
- * pointer stays the same.
+ * pointer stays the same. The views read the snapshot's indexes (sorted
+ * sockets, per destination, per process, the port map): a snapshot made
+ * without them (a test's) is copied and indexed here.
  */
 
 #define UI_MAX_DEPTH 8
@@ -85,7 +88,12 @@ struct ui_level {
 	int sort_col;
 	int invert;
 	char filter[UI_TEXT_MAX];
-	uint32_t *rows;
+	uint32_t *rows;             /* owned */
+	const uint32_t *ext_rows;   /* when rows_ext: the view's ordered rows
+				       (the snapshot's, or lv->rows) */
+	int rows_ext;
+	int rows_rev;               /* ext_rows shown last first */
+	struct sock_rec sel_sock;   /* the sockets view's selected socket */
 	size_t nrows, rows_cap;
 	uint64_t rows_gen;
 	int rows_valid;
@@ -126,7 +134,10 @@ struct uistate {
 	int quit;
 	int want_redraw;            /* Ctrl-L: repaint the whole terminal */
 
-	const struct snapshot *snap;  /* borrowed; NULL before the first */
+	const struct snapshot *snap;  /* borrowed (or own_snap); NULL
+					 before the first */
+	struct snapshot own_snap;   /* a copy of a snapshot without indexes */
+	struct sockindex *own_index;  /* its indexes (owned) */
 	uint64_t gen;               /* bumped by every uistate_set_snapshot() */
 
 	int utf8;                   /* glyphs: UTF-8 or 7-bit */
@@ -141,7 +152,6 @@ struct uistate {
 	uint8_t *hm_cat;
 	uint64_t hm_gen;
 	int hm_valid;
-	unsigned hm_flags;
 	struct dest_key hm_dest;
 
 	struct ui_user users[UI_USER_CACHE];
@@ -164,6 +174,9 @@ struct uistate {
 int uistate_init(struct uistate *st, double delay, int utf8);
 void uistate_release(struct uistate *st);
 
+/* Show snap from the next frame on (NULL: none yet). A snapshot without
+ * indexes is indexed on a copy; when memory for that runs out the views
+ * that need them say so. */
 void uistate_set_snapshot(struct uistate *st, const struct snapshot *snap);
 
 /* Handle one key (enum ui_key or a code point). */

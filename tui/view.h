@@ -69,6 +69,23 @@ struct view_ops {
 		      int next);
 	/* Line shown instead of an empty table (NULL: a default). */
 	const char *(*empty_note)(const struct uistate *st, const struct ui_level *lv);
+	/*
+	 * Optional, for lists as long as the socket table: the level's rows
+	 * already in cols[default_sort] order (ascending), from the snapshot's
+	 * indexes, so that a refresh neither filters nor sorts them. Sets
+	 * *rows (valid until the next snapshot; it may point into lv->rows,
+	 * grown with list_rows_reserve()) and *n; returns 1, 0 when there is
+	 * no such order (the list filters and sorts), or -ENOMEM. Asked only
+	 * when no text filter is set and the sort column is the default.
+	 */
+	int (*ordered)(struct uistate *st, struct ui_level *lv, const uint32_t **rows,
+		       size_t *n);
+	/* With ordered: remember() is told the selected item at every sync;
+	 * seek() finds it again in ordered's rows (by binary search) after a
+	 * new snapshot: its position, or -1. */
+	void (*remember)(struct uistate *st, struct ui_level *lv, uint32_t i);
+	long (*seek)(const struct uistate *st, const struct ui_level *lv,
+		     const uint32_t *rows, size_t n);
 };
 
 extern const struct view_ops view_dests_ops;
@@ -96,6 +113,10 @@ int list_move(struct uistate *st, struct ui_level *lv, enum ui_action a);
 int list_search(struct uistate *st, struct ui_level *lv, const char *needle, int next);
 /* Draw the table (title row + rows) into r. */
 void list_draw(struct uistate *st, struct ui_level *lv, struct frame *f, struct rect r);
+/* Make lv->rows hold n items. 0 or -ENOMEM. */
+int list_rows_reserve(struct ui_level *lv, size_t n);
+/* The item on row k (k < lv->nrows) of the last sync. */
+uint32_t list_row(const struct ui_level *lv, size_t k);
 /* The item under the cursor, or -1. */
 long list_current(struct uistate *st, struct ui_level *lv);
 /* Case-insensitive substring test (ASCII folding). */
@@ -136,6 +157,24 @@ long sock_owner(const struct snapshot *s, size_t i);
 /* "1234 nginx", or "uid 33" for an owner row without a process. */
 const char *fmt_owner(const struct uistate *st, const struct snap_proc *p, char *buf,
 		      size_t len);
+
+/*
+ * The snapshot's socket indexes (struct snapshot): the sockets of dests[d]
+ * or procs[p] as a run of the index, in sock_order's order. Return the
+ * count and set *v; 0 (and *v NULL) for -1, an index out of range, or a
+ * snapshot without the index.
+ */
+size_t dest_socks_of(const struct snapshot *s, long d, const uint32_t **v);
+size_t proc_socks_of(const struct snapshot *s, long p, const uint32_t **v);
+/*
+ * The sockets with a local port in lo..hi among those of dests[dest] (every
+ * socket when dest < 0), in sock_order's order: fn(v, n, arg) for each run
+ * of them (one per local address), until fn returns nonzero. Binary
+ * searches: the other sockets are not looked at. Returns -1 when the
+ * snapshot has no index, else 0.
+ */
+int sock_port_spans(const struct snapshot *s, long dest, unsigned lo, unsigned hi,
+		    int (*fn)(const uint32_t *v, size_t n, void *arg), void *arg);
 
 /* 64-bit FNV-1a, for item keys. */
 uint64_t hash_bytes(uint64_t h, const void *p, size_t n);

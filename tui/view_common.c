@@ -8,6 +8,7 @@
 
 #include "sanitize.h"
 #include "sock.h"
+#include "sockindex.h"
 #include "view.h"
 
 const char *view_clean(const struct uistate *st, char *dst, size_t dstlen,
@@ -235,4 +236,74 @@ const char *fmt_owner(const struct uistate *st, const struct snap_proc *p, char 
 	view_clean(st, clean, sizeof(clean), p->comm, sizeof(p->comm));
 	snprintf(buf, len, "%d %.64s", p->pid, clean);
 	return buf;
+}
+
+size_t dest_socks_of(const struct snapshot *s, long d, const uint32_t **v)
+{
+	*v = NULL;
+	if (!s || !s->dest_first || d < 0 || (size_t)d >= s->ndests)
+		return 0;
+	*v = s->dest_socks + s->dest_first[d];
+	return s->dest_first[d + 1] - s->dest_first[d];
+}
+
+size_t proc_socks_of(const struct snapshot *s, long p, const uint32_t **v)
+{
+	*v = NULL;
+	if (!s || !s->proc_first || p < 0 || (size_t)p >= s->nprocs)
+		return 0;
+	*v = s->proc_socks + s->proc_first[p];
+	return s->proc_first[p + 1] - s->proc_first[p];
+}
+
+/* First k in [from, n) whose socket sorts after probe (or equal to it,
+ * unless after): v is sorted by sockindex_cmp_local(). */
+static size_t first_from(const struct snapshot *s, const uint32_t *v, size_t from,
+			 size_t n, const struct sock_rec *probe, int after)
+{
+	size_t lo = from, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = sockindex_cmp_local(&s->socks[v[mid]], probe);
+
+		if (c < 0 || (after && c == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int sock_port_spans(const struct snapshot *s, long dest, unsigned lo, unsigned hi,
+		    int (*fn)(const uint32_t *v, size_t n, void *arg), void *arg)
+{
+	const uint32_t *v;
+	size_t n, k = 0;
+
+	if (!s || !s->sock_order)
+		return -1;
+	if (dest >= 0) {
+		n = dest_socks_of(s, dest, &v);
+	} else {
+		v = s->sock_order;
+		n = s->nsocks;
+	}
+	if (lo > hi || hi > 65535)
+		return 0;
+	/* One local address at a time: its ports lo..hi are one run. */
+	while (k < n) {
+		struct sock_rec probe = s->socks[v[k]];
+		size_t b, e;
+
+		probe.sport = (uint16_t)lo;
+		b = first_from(s, v, k, n, &probe, 0);
+		probe.sport = (uint16_t)hi;
+		e = first_from(s, v, b, n, &probe, 1);
+		if (e > b && fn(v + b, e - b, arg))
+			break;
+		probe.sport = 65535;
+		k = first_from(s, v, e, n, &probe, 1);
+	}
+	return 0;
 }

@@ -14,15 +14,16 @@
  * owned by a bound/listening socket or used toward that destination).
  */
 
-/* Port categories, by precedence (a higher one wins for a port). */
+/* Port categories, by precedence (a higher one wins for a port): the
+ * engine's port classes. */
 enum hm_cat {
-	HC_FREE = 0,
-	HC_TW,
-	HC_OTHER,
-	HC_EST,
-	HC_OWNED,
-	HC_RESERVED,
-	HC_COUNT
+	HC_FREE = SNAP_PORT_FREE,
+	HC_TW = SNAP_PORT_TIME_WAIT,
+	HC_OTHER = SNAP_PORT_OTHER,
+	HC_EST = SNAP_PORT_ESTABLISHED,
+	HC_OWNED = SNAP_PORT_OWNED,
+	HC_RESERVED = SNAP_PORT_RESERVED,
+	HC_COUNT = SNAP_PORT_CLASSES
 };
 
 struct hm_geom {
@@ -82,65 +83,35 @@ static void range_of(const struct snapshot *s, unsigned *low, unsigned *high)
 		*high = *low;
 }
 
-static uint8_t sock_cat(const struct sock_rec *r)
-{
-	if (r->proto != IPPROTO_TCP)
-		return HC_OTHER;
-	switch (r->state) {
-	case SOCK_ESTABLISHED:
-		return HC_EST;
-	case SOCK_TIME_WAIT:
-		return HC_TW;
-	case SOCK_LISTEN:
-	case SOCK_BOUND:
-		return HC_OWNED;
-	default:
-		return HC_OTHER;
-	}
-}
-
-/* Category of every port of the range for the level's mode (cached). */
+/*
+ * Category of every port for the level's mode. Every destination: the
+ * snapshot's own port map. One destination: the ports no destination can
+ * have (reserved, owned) from that map, then the destination's sockets
+ * only (cached per snapshot and destination). NULL without the map.
+ */
 static const uint8_t *hm_categories(struct uistate *st, const struct ui_level *lv)
 {
 	const struct snapshot *s = st->snap;
-	unsigned low, high, p;
-	long d = -1;
-	size_t i;
+	const uint32_t *v;
+	size_t n, i;
+	unsigned p;
 
-	if (st->hm_valid && st->hm_gen == st->gen && st->hm_flags == (lv->ctx.flags & CTX_DEST) &&
-	    (!(lv->ctx.flags & CTX_DEST) || dest_key_eq(&st->hm_dest, &lv->ctx.dest)))
+	if (!s->port_class || !(lv->ctx.flags & CTX_DEST))
+		return s->port_class;
+	if (st->hm_valid && st->hm_gen == st->gen && dest_key_eq(&st->hm_dest, &lv->ctx.dest))
 		return st->hm_cat;
-	range_of(s, &low, &high);
-	if (lv->ctx.flags & CTX_DEST)
-		d = dest_find(s, &lv->ctx.dest);
-	for (p = low; p <= high; p++) {
-		int usable = s->usable_map ? snap_bit(s->usable_map, p)
-					   : !sysctl_port_reserved(&s->sys, p);
+	for (p = 0; p < 65536; p++)
+		st->hm_cat[p] = s->port_class[p] >= HC_OWNED ? s->port_class[p] : HC_FREE;
+	n = dest_socks_of(s, dest_find(s, &lv->ctx.dest), &v);
+	for (i = 0; i < n; i++) {
+		const struct sock_rec *r = &s->socks[v[i]];
+		uint8_t c = snap_sock_port_class(r);
 
-		if (!usable)
-			st->hm_cat[p] = HC_RESERVED;
-		else if (s->owned_map && snap_bit(s->owned_map, p))
-			st->hm_cat[p] = HC_OWNED;
-		else
-			st->hm_cat[p] = HC_FREE;
-	}
-	for (i = 0; i < s->nsocks; i++) {
-		const struct sock_rec *r = &s->socks[i];
-		uint8_t c;
-
-		if (r->sport < low || r->sport > high)
-			continue;
-		if (lv->ctx.flags & CTX_DEST) {
-			if (d < 0 || !s->sock_dest || s->sock_dest[i] != (uint32_t)d)
-				continue;
-		}
-		c = sock_cat(r);
 		if (c > st->hm_cat[r->sport])
 			st->hm_cat[r->sport] = c;
 	}
 	st->hm_valid = 1;
 	st->hm_gen = st->gen;
-	st->hm_flags = lv->ctx.flags & CTX_DEST;
 	st->hm_dest = lv->ctx.dest;
 	return st->hm_cat;
 }
@@ -248,6 +219,10 @@ int heatmap_grid(struct uistate *st, struct ui_level *lv, struct frame *f,
 		return 0;
 	hm_geom_for(st, r, &g);
 	cat = hm_categories(st, lv);
+	if (!cat) {
+		draw_note(f, r, ST_ERROR, "out of memory: no port map");
+		return r.h;
+	}
 	if (cursor && lv->hm_port >= g.low && lv->hm_port <= g.high)
 		sel = (lv->hm_port - g.low) / g.bucket;
 	for (cell = 0; cell < g.ncells; cell++) {
@@ -308,40 +283,53 @@ static int legend(struct uistate *st, struct frame *f, int x, int y, int w)
 	return used;
 }
 
-/* The sockets of a port range (in the level's mode), one per line. */
-static void bucket_sockets(struct uistate *st, struct ui_level *lv, struct frame *f,
-			   struct rect r, unsigned lo, unsigned hi)
+struct bucket_list {
+	const struct snapshot *s;
+	struct frame *f;
+	struct rect r;
+	size_t shown, total;
+};
+
+static int bucket_list_span(const uint32_t *v, size_t n, void *arg)
 {
-	const struct snapshot *s = st->snap;
-	long d = (lv->ctx.flags & CTX_DEST) ? dest_find(s, &lv->ctx.dest) : -1;
-	size_t i, shown = 0, total = 0;
+	struct bucket_list *bl = arg;
 	char l[80], rem[80];
+	size_t i;
 
-	for (i = 0; i < s->nsocks; i++) {
-		const struct sock_rec *k = &s->socks[i];
+	bl->total += n;
+	for (i = 0; i < n && bl->shown < (size_t)bl->r.h; i++) {
+		const struct sock_rec *k = &bl->s->socks[v[i]];
 
-		if (k->sport < lo || k->sport > hi)
-			continue;
-		if ((lv->ctx.flags & CTX_DEST) &&
-		    (d < 0 || !s->sock_dest || s->sock_dest[i] != (uint32_t)d))
-			continue;
-		total++;
-		if ((int)shown >= r.h)
-			continue;
 		fmt_addr_port(k->family, k->saddr, k->sport, l, sizeof(l));
 		if (k->dport == 0 && sock_addr_is_any(k->family, k->daddr))
 			snprintf(rem, sizeof(rem), "*");
 		else
 			fmt_addr_port(k->family, k->daddr, k->dport, rem, sizeof(rem));
-		frame_printf(f, r.x, r.y + (int)shown, r.w, ST_NORMAL, "  %s %-11s %s -> %s",
-			     fmt_proto(k->proto),
+		frame_printf(bl->f, bl->r.x, bl->r.y + (int)bl->shown, bl->r.w, ST_NORMAL,
+			     "  %s %-11s %s -> %s", fmt_proto(k->proto),
 			     k->proto == IPPROTO_TCP ? sock_state_name(k->state) : "-",
 			     l, rem);
-		shown++;
+		bl->shown++;
 	}
-	if (total > shown && r.h > 0)
+	return 0;
+}
+
+/* The sockets of a port range (in the level's mode), one per line, by
+ * local address and port. */
+static void bucket_sockets(struct uistate *st, struct ui_level *lv, struct frame *f,
+			   struct rect r, unsigned lo, unsigned hi)
+{
+	const struct snapshot *s = st->snap;
+	long d = (lv->ctx.flags & CTX_DEST) ? dest_find(s, &lv->ctx.dest) : -1;
+	struct bucket_list bl = { s, f, r, 0, 0 };
+
+	if ((lv->ctx.flags & CTX_DEST) && d < 0)
+		return;
+	if (sock_port_spans(s, d, lo, hi, bucket_list_span, &bl) < 0)
+		return;
+	if (bl.total > bl.shown && r.h > 0)
 		frame_printf(f, r.x, r.y + r.h - 1, r.w, ST_DIM,
-			     "  ... %zu more (Enter lists them all)", total - shown + 1);
+			     "  ... %zu more (Enter lists them all)", bl.total - bl.shown + 1);
 }
 
 static void hm_draw(struct uistate *st, struct ui_level *lv, struct frame *f, struct rect r)
@@ -404,6 +392,8 @@ static void hm_draw(struct uistate *st, struct ui_level *lv, struct frame *f, st
 	if (y >= r.y + r.h)
 		return;
 	cat = hm_categories(st, lv);
+	if (!cat)
+		return;
 	bucket_of(&g, cat, (lv->hm_port - g.low) / g.bucket, &b);
 	{
 		static const int order[] = { HC_TW, HC_EST, HC_OTHER, HC_OWNED, HC_RESERVED, HC_FREE };

@@ -66,21 +66,61 @@ static int matches(struct uistate *st, const struct view_ops *ops, uint32_t i,
 	return text_contains(buf, needle);
 }
 
+int list_rows_reserve(struct ui_level *lv, size_t n)
+{
+	uint32_t *r;
+
+	if (n <= lv->rows_cap)
+		return 0;
+	r = realloc(lv->rows, n * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	lv->rows = r;
+	lv->rows_cap = n;
+	return 0;
+}
+
+uint32_t list_row(const struct ui_level *lv, size_t k)
+{
+	if (!lv->rows_ext)
+		return lv->rows[k];
+	return lv->ext_rows[lv->rows_rev ? lv->nrows - 1 - k : k];
+}
+
+/* The view's own order: nothing to filter or sort. 1 if taken. */
+static int rebuild_ordered(struct uistate *st, struct ui_level *lv,
+			   const struct view_ops *ops)
+{
+	const uint32_t *rows = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!ops->ordered || lv->filter[0] || lv->sort_col != ops->default_sort)
+		return 0;
+	r = ops->ordered(st, lv, &rows, &n);
+	if (r <= 0)
+		return r;
+	lv->ext_rows = rows;
+	lv->nrows = n;
+	lv->rows_ext = 1;
+	lv->rows_rev = ops->cols[ops->default_sort].desc ^ (lv->invert != 0);
+	return 1;
+}
+
 static int rebuild(struct uistate *st, struct ui_level *lv, const struct view_ops *ops)
 {
 	size_t n = ops->count(st, lv), i, k = 0;
 	struct sort_ctx sc;
+	int r;
 
+	lv->rows_ext = 0;
+	r = rebuild_ordered(st, lv, ops);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	if (n > UINT32_MAX)
 		n = UINT32_MAX;
-	if (n > lv->rows_cap) {
-		uint32_t *r = realloc(lv->rows, n * sizeof(*r));
-
-		if (!r)
-			return -ENOMEM;
-		lv->rows = r;
-		lv->rows_cap = n;
-	}
+	if (list_rows_reserve(lv, n) < 0)
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		if (ops->include && !ops->include(st, lv, (uint32_t)i))
 			continue;
@@ -99,31 +139,45 @@ static int rebuild(struct uistate *st, struct ui_level *lv, const struct view_op
 	return 0;
 }
 
+/* Put the cursor back on the selected item after a rebuild. */
+static void resolve(struct uistate *st, struct ui_level *lv, const struct view_ops *ops)
+{
+	size_t i;
+
+	if (lv->rows_ext && ops->seek) {
+		long pos = ops->seek(st, lv, lv->ext_rows, lv->nrows);
+
+		if (pos >= 0)
+			lv->cursor = lv->rows_rev ? lv->nrows - 1 - (size_t)pos : (size_t)pos;
+		return;
+	}
+	for (i = 0; i < lv->nrows; i++)
+		if (ops->key(st, list_row(lv, i)) == lv->sel_key) {
+			lv->cursor = i;
+			break;
+		}
+}
+
 int list_sync(struct uistate *st, struct ui_level *lv)
 {
 	const struct view_ops *ops = view_ops_of(lv->view);
-	int resolve = 0;
-	size_t i;
+	int resolve_sel = 0;
 
 	if (!ops->count)
 		return 0;
 	if (!lv->rows_valid || lv->rows_gen != st->gen) {
 		if (rebuild(st, lv, ops) < 0) {
 			lv->nrows = 0;
+			lv->rows_ext = 0;
 			lv->rows_valid = 0;
 			return -ENOMEM;
 		}
 		lv->rows_valid = 1;
 		lv->rows_gen = st->gen;
-		resolve = !lv->moved && lv->sel_valid;
+		resolve_sel = !lv->moved && lv->sel_valid;
 	}
-	if (resolve && ops->key) {
-		for (i = 0; i < lv->nrows; i++)
-			if (ops->key(st, lv->rows[i]) == lv->sel_key) {
-				lv->cursor = i;
-				break;
-			}
-	}
+	if (resolve_sel && ops->key)
+		resolve(st, lv, ops);
 	if (lv->nrows == 0) {
 		lv->cursor = 0;
 		lv->top = 0;
@@ -131,7 +185,11 @@ int list_sync(struct uistate *st, struct ui_level *lv)
 		lv->cursor = lv->nrows - 1;
 	}
 	if (lv->nrows && ops->key) {
-		lv->sel_key = ops->key(st, lv->rows[lv->cursor]);
+		uint32_t item = list_row(lv, lv->cursor);
+
+		lv->sel_key = ops->key(st, item);
+		if (ops->remember)
+			ops->remember(st, lv, item);
 		lv->sel_valid = 1;
 	}
 	lv->moved = 0;
@@ -142,7 +200,7 @@ long list_current(struct uistate *st, struct ui_level *lv)
 {
 	if (list_sync(st, lv) < 0 || lv->nrows == 0)
 		return -1;
-	return (long)lv->rows[lv->cursor];
+	return (long)list_row(lv, lv->cursor);
 }
 
 int list_move(struct uistate *st, struct ui_level *lv, enum ui_action a)
@@ -195,7 +253,7 @@ int list_search(struct uistate *st, struct ui_level *lv, const char *needle, int
 	start = lv->cursor + (next ? 1 : 0);
 	for (k = 0; k < lv->nrows; k++) {
 		i = (start + k) % lv->nrows;
-		if (matches(st, ops, lv->rows[i], needle)) {
+		if (matches(st, ops, list_row(lv, i), needle)) {
 			lv->cursor = i;
 			lv->moved = 1;
 			list_sync(st, lv);
@@ -223,7 +281,7 @@ static void layout(struct uistate *st, struct ui_level *lv, const struct view_op
 			int any = 0;
 
 			for (k = lv->top; k < lv->nrows && k < lv->top + (size_t)lv->page; k++) {
-				t = ops->cell(st, lv, lv->rows[k], c, buf, sizeof(buf), &style);
+				t = ops->cell(st, lv, list_row(lv, k), c, buf, sizeof(buf), &style);
 				if (t) {
 					int tw = (int)strlen(t);
 
@@ -353,7 +411,7 @@ void list_draw(struct uistate *st, struct ui_level *lv, struct frame *f, struct 
 	}
 	for (k = lv->top, y = r.y + 1; k < lv->nrows && y < r.y + r.h; k++, y++) {
 		int sel = k == lv->cursor;
-		uint32_t item = lv->rows[k];
+		uint32_t item = list_row(lv, k);
 
 		if (sel)
 			frame_fill(f, (struct rect){ r.x, y, r.w, 1 }, ' ', ST_CURSOR);

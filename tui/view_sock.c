@@ -1,10 +1,12 @@
 #include "config.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sockindex.h"
 #include "view.h"
 
 /*
@@ -94,11 +96,8 @@ static int sock_cmp(const struct uistate *st, uint32_t ia, uint32_t ib, int col)
 		return r ? r : cmp_u(a->family, b->family);
 	case SC_STATE:
 		return cmp_u(a->state, b->state);
-	case SC_LOCAL:
-		r = cmp_u(a->family, b->family);
-		if (!r)
-			r = memcmp(a->saddr, b->saddr, sizeof(a->saddr));
-		return r ? r : cmp_u(a->sport, b->sport);
+	case SC_LOCAL:   /* the order of the snapshot's sock_order */
+		return sockindex_cmp_local(a, b);
 	case SC_REMOTE:
 		r = cmp_u(a->family, b->family);
 		if (!r)
@@ -133,6 +132,107 @@ static uint64_t sock_hash(const struct uistate *st, uint32_t i)
 	h = hash_bytes(h, r->daddr, sizeof(r->daddr));
 	h = hash_bytes(h, &r->sport, sizeof(r->sport));
 	return hash_bytes(h, &r->dport, sizeof(r->dport));
+}
+
+/* The same socket (across snapshots): the cookie, else the 4-tuple. */
+static int sock_same(const struct sock_rec *a, const struct sock_rec *b)
+{
+	if (a->cookie || b->cookie)
+		return a->cookie == b->cookie;
+	return a->proto == b->proto && a->family == b->family && a->sport == b->sport &&
+	       a->dport == b->dport && memcmp(a->saddr, b->saddr, sizeof(a->saddr)) == 0 &&
+	       memcmp(a->daddr, b->daddr, sizeof(a->daddr)) == 0;
+}
+
+struct span_rows {
+	struct ui_level *lv;
+	size_t n;
+	int err;
+};
+
+static int span_rows_add(const uint32_t *v, size_t n, void *arg)
+{
+	struct span_rows *sr = arg;
+
+	if (list_rows_reserve(sr->lv, sr->n + n) < 0) {
+		sr->err = -ENOMEM;
+		return 1;
+	}
+	memcpy(sr->lv->rows + sr->n, v, n * sizeof(*v));
+	sr->n += n;
+	return 0;
+}
+
+/* The level's sockets by local address, from the snapshot's indexes. */
+static int sock_ordered(struct uistate *st, struct ui_level *lv, const uint32_t **rows,
+			size_t *n)
+{
+	const struct snapshot *s = st->snap;
+	struct span_rows sr = { lv, 0, 0 };
+
+	if (!s || !s->sock_order)
+		return 0;
+	switch (lv->ctx.flags & (CTX_DEST | CTX_PROC | CTX_PORTS)) {
+	case 0:
+		*rows = s->sock_order;
+		*n = s->nsocks;
+		return 1;
+	case CTX_DEST:
+		*n = dest_socks_of(s, lv->ctx_dest, rows);
+		return 1;
+	case CTX_PROC:
+		if (!s->sock_proc)
+			return 0;   /* the empty note explains */
+		*n = proc_socks_of(s, lv->ctx_proc, rows);
+		return 1;
+	case CTX_PORTS:
+	case CTX_PORTS | CTX_DEST:
+		if ((lv->ctx.flags & CTX_DEST) && lv->ctx_dest < 0) {
+			*n = 0;
+			return 1;
+		}
+		if (sock_port_spans(s, (lv->ctx.flags & CTX_DEST) ? lv->ctx_dest : -1,
+				    lv->ctx.port_lo, lv->ctx.port_hi, span_rows_add, &sr) < 0)
+			return 0;
+		if (sr.err)
+			return sr.err;
+		*rows = lv->rows;
+		*n = sr.n;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void sock_remember(struct uistate *st, struct ui_level *lv, uint32_t i)
+{
+	lv->sel_sock = st->snap->socks[i];
+}
+
+/* The remembered socket in rows (ordered by sockindex_cmp_local()). */
+static long sock_seek(const struct uistate *st, const struct ui_level *lv,
+		      const uint32_t *rows, size_t n)
+{
+	const struct sock_rec *want = &lv->sel_sock;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sockindex_cmp_local(&st->snap->socks[rows[mid]], want) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n; lo++) {
+		const struct sock_rec *r = &st->snap->socks[rows[lo]];
+
+		if (sockindex_cmp_local(r, want) != 0)
+			break;
+		if (sock_same(r, want))
+			return (long)lo;
+	}
+	return -1;
 }
 
 static const char *sock_user(struct uistate *st, uint32_t i, char *buf, size_t len)
@@ -279,15 +379,19 @@ static void owners_line(struct uistate *st, struct ui_level *lv, char *buf, size
 	const struct snapshot *s = st->snap;
 	int by_proc = s->sock_proc != NULL;
 	char name[96];
+	const uint32_t *v;
+	size_t n = dest_socks_of(s, lv->ctx_dest, &v);
 
-	for (i = 0; i < s->nsocks; i++) {
-		const struct sock_rec *r = &s->socks[i];
+	if (!s->dest_first) {
+		snprintf(buf, len, "Owners: not known (out of memory)");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const struct sock_rec *r = &s->socks[v[i]];
 		int tw = r->state == SOCK_TIME_WAIT;
 		long o;
 
-		if (!s->sock_dest || s->sock_dest[i] != (uint32_t)lv->ctx_dest)
-			continue;
-		o = by_proc ? sock_owner(s, i) : (tw ? -1 : (long)r->uid);
+		o = by_proc ? sock_owner(s, v[i]) : (tw ? -1 : (long)r->uid);
 		if (o < 0) {
 			if (tw)
 				tw_unknown++;
@@ -329,16 +433,17 @@ static int proc_dests(struct uistate *st, struct ui_level *lv, struct frame *f,
 	const struct snapshot *s = st->snap;
 	char dk[128];
 	int y = r.y;
+	const uint32_t *v;
+	size_t n = proc_socks_of(s, lv->ctx_proc, &v);
 
-	for (i = 0; i < s->nsocks; i++) {
-		if (sock_owner(s, i) != lv->ctx_proc)
-			continue;
-		if (!s->sock_dest || s->sock_dest[i] == SNAP_NO_DEST ||
-		    s->sock_dest[i] >= s->ndests) {
+	for (i = 0; i < n; i++) {
+		uint32_t d = s->sock_dest ? s->sock_dest[v[i]] : SNAP_NO_DEST;
+
+		if (d == SNAP_NO_DEST || d >= s->ndests) {
 			none++;
 			continue;
 		}
-		tally_add(t, &nt, (long)s->sock_dest[i], &more);
+		tally_add(t, &nt, (long)d, &more);
 	}
 	qsort(t, nt, sizeof(t[0]), tally_cmp);
 	for (k = 0; k < nt && y < r.y + r.h; k++) {
@@ -501,4 +606,7 @@ const struct view_ops view_socks_ops = {
 	.match_text = sock_match_text,
 	.search = list_search,
 	.empty_note = sock_empty,
+	.ordered = sock_ordered,
+	.remember = sock_remember,
+	.seek = sock_seek,
 };

@@ -416,12 +416,29 @@ EOF
   again on the same snapshot (a key press); on all the sockets and on
   every k-th of them (about 1,000, with their owners), median of 9. A
   frame counts as independent of the socket count when the larger time
-  is within 1.5x + 0.5 ms of the smaller.
+  is within 1.5x + 0.5 ms of the smaller. What makes it so: no view
+  sorts or scans every socket per refresh. `model_update()` builds, once
+  per sample, the indexes the views read (engine/sockindex.h): every
+  socket by local address and port (a radix sort of 49-bit keys), the
+  sockets of each destination and of each process as runs of that
+  order, and the class of every port (the heatmap of all destinations).
+  The Sockets view shows a run of the index (binary searches for a port
+  range, and to find the selected socket again); the heatmap counts
+  ports, not sockets. Sorting by another column, or a text filter,
+  still filters and sorts every row, once per new snapshot.
 - **1 Hz**: `porttop -b -o json -d 1 -n 11` and the terminal UI
   (`porttop -n 11` in a 160x50 tmux) run 10 intervals; CPU share = CPU
   time / wall time over the whole run, and in the steady state the same
   less one `porttop -b -o json -n 1` run (its start and cold sample).
 - Peak RSS: VmHWM of the bench process, or ru_maxrss of the command.
+
+Where the floor goes: with every state asked for, the kernel also walks
+its bind table for BOUND sockets (state bit 13: bind() without listen()
+or connect(), which hold their port for every destination). Every TCP
+socket with a local port is in that table, TIME_WAIT entries included:
+at 120,000 sockets the walk was about 19 ms of a 70 ms floor (a dump
+without bit 13: 51 ms). porttop needs those sockets for `owned`, so the
+floor keeps the walk.
 
 Profiles: `perf record -g` on `bench_floor` or `bench_engine`, and
 `valgrind --tool=callgrind` (instruction counts, which do not depend on

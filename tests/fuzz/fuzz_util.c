@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,6 +12,7 @@
 #include "out_openmetrics.h"
 #include "out_text.h"
 #include "sanitize.h"
+#include "sockindex.h"
 #include "sock.h"
 #include "strbuf.h"
 
@@ -44,6 +46,68 @@ int fuzz_bounded(const char *buf, size_t size)
 }
 
 /* ---- the model and its outputs ----------------------------------------- */
+
+/* A group index (dest_first/dest_socks, proc_first/proc_socks): every
+ * socket of group g listed under g, in sock_order's order. */
+static void check_groups(const struct snapshot *snap, const uint32_t *first,
+			 const uint32_t *members, const uint32_t *group, size_t ngroups,
+			 const uint32_t *rank)
+{
+	size_t g, k, total = 0;
+
+	for (k = 0; k < snap->nsocks; k++)
+		total += group[k] < ngroups;
+	FUZZ_CHECK(first[0] == 0 && first[ngroups] == total);
+	for (g = 0; g < ngroups; g++) {
+		FUZZ_CHECK(first[g] <= first[g + 1]);
+		for (k = first[g]; k < first[g + 1]; k++) {
+			FUZZ_CHECK(members[k] < snap->nsocks && group[members[k]] == g);
+			if (k > first[g])
+				FUZZ_CHECK(rank[members[k - 1]] < rank[members[k]]);
+		}
+	}
+}
+
+/* The views' indexes (engine/sockindex.h) against their definitions. */
+static void check_index(const struct snapshot *snap)
+{
+	uint32_t *rank;
+	size_t k;
+	unsigned p;
+
+	FUZZ_CHECK(snap->sock_order && snap->port_class);
+	rank = malloc((snap->nsocks + 1) * sizeof(*rank));
+	if (!rank)
+		return;
+	memset(rank, 0xff, (snap->nsocks + 1) * sizeof(*rank));
+	for (k = 0; k < snap->nsocks; k++) {
+		uint32_t i = snap->sock_order[k];
+
+		FUZZ_CHECK(i < snap->nsocks && rank[i] == UINT32_MAX);
+		rank[i] = (uint32_t)k;
+		if (k > 0) {
+			uint32_t h = snap->sock_order[k - 1];
+			int c = sockindex_cmp_local(&snap->socks[h], &snap->socks[i]);
+
+			FUZZ_CHECK(c < 0 || (c == 0 && h < i));
+		}
+	}
+	check_groups(snap, snap->dest_first, snap->dest_socks, snap->sock_dest,
+		     snap->ndests, rank);
+	if (snap->nprocs)
+		check_groups(snap, snap->proc_first, snap->proc_socks, snap->sock_proc,
+			     snap->nprocs, rank);
+	for (p = 0; p < 65536; p++) {
+		uint8_t c = !snap_bit(snap->usable_map, p) ? SNAP_PORT_RESERVED :
+			    snap_bit(snap->owned_map, p) ? SNAP_PORT_OWNED : SNAP_PORT_FREE;
+
+		FUZZ_CHECK(snap->port_class[p] >= c && snap->port_class[p] < SNAP_PORT_CLASSES);
+	}
+	for (k = 0; k < snap->nsocks; k++)
+		FUZZ_CHECK(snap->port_class[snap->socks[k].sport] >=
+			   snap_sock_port_class(&snap->socks[k]));
+	free(rank);
+}
 
 static void check_snapshot(const struct snapshot *snap)
 {
@@ -96,6 +160,7 @@ static void check_snapshot(const struct snapshot *snap)
 			FUZZ_CHECK(snap->sock_proc[i] == SNAP_NO_PROC ||
 				   snap->sock_proc[i] < snap->nprocs);
 	}
+	check_index(snap);
 }
 
 int fuzz_check_outputs(struct model *m, struct sample *s)

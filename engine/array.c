@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "array.h"
 
@@ -23,5 +24,18 @@ int array_grow(void *p, size_t *cap, size_t n, size_t size)
 		return -ENOMEM;
 	*pp = q;
 	*cap = c;
+	return 0;
+}
+
+int array_copy(void *p, size_t *cap, size_t *len, const void *src, size_t n,
+	       size_t size)
+{
+	*len = 0;
+	if (n == 0)
+		return 0;
+	if (array_grow(p, cap, n, size) != 0)
+		return -ENOMEM;
+	memcpy(*(void **)p, src, n * size);
+	*len = n;
 	return 0;
 }

@@ -16,4 +16,12 @@
  */
 int array_grow(void *p, size_t *cap, size_t n, size_t size);
 
+/*
+ * array_copy(&v, &cap, &len, src, n, sizeof(*v)): make v hold a copy of the
+ * n elements of src (grown with array_grow()) and set *len to n. Returns 0,
+ * or -ENOMEM with *len set to 0 (v and cap as array_grow() leaves them).
+ */
+int array_copy(void *p, size_t *cap, size_t *len, const void *src, size_t n,
+	       size_t size);
+
 #endif

@@ -413,46 +413,17 @@ int rec_sample_copy(struct sample *dst, const struct sample *src)
 	dst->closes.counted = src->closes.counted;
 	dst->closes.malformed = src->closes.malformed;
 	dst->closes.flags = src->closes.flags;
-	if (src->closes.len) {
-		if (array_grow(&dst->closes.v, &dst->closes.cap, src->closes.len,
-			     sizeof(*src->closes.v)) == 0) {
-			memcpy(dst->closes.v, src->closes.v,
-			       src->closes.len * sizeof(*src->closes.v));
-			dst->closes.len = src->closes.len;
-		} else {
-			err = -ENOMEM;
-		}
-	}
-	dst->nprocs = 0;
-	if (src->nprocs) {
-		if (array_grow(&dst->procs, &dst->procs_cap, src->nprocs,
-			     sizeof(*src->procs)) == 0) {
-			memcpy(dst->procs, src->procs, src->nprocs * sizeof(*src->procs));
-			dst->nprocs = src->nprocs;
-		} else {
-			err = -ENOMEM;
-		}
-	}
-	dst->ct.nnat = 0;
-	if (src->ct.nnat) {
-		if (array_grow(&dst->ct.nat, &dst->ct.nat_cap, src->ct.nnat,
-			     sizeof(*src->ct.nat)) == 0) {
-			memcpy(dst->ct.nat, src->ct.nat, src->ct.nnat * sizeof(*src->ct.nat));
-			dst->ct.nnat = src->ct.nnat;
-		} else {
-			err = -ENOMEM;
-		}
-	}
-	dst->nowner = 0;
-	if (src->nowner) {
-		if (array_grow(&dst->owner, &dst->owner_cap, src->nowner,
-			     sizeof(*src->owner)) == 0) {
-			memcpy(dst->owner, src->owner, src->nowner * sizeof(*src->owner));
-			dst->nowner = src->nowner;
-		} else {
-			err = -ENOMEM;
-		}
-	}
+	/* `|`, not `||`: every copy runs, so each length is either the copy's
+	 * or 0 (never src's over dst's older, smaller array) */
+	if ((array_copy(&dst->closes.v, &dst->closes.cap, &dst->closes.len,
+			src->closes.v, src->closes.len, sizeof(*src->closes.v)) |
+	     array_copy(&dst->procs, &dst->procs_cap, &dst->nprocs, src->procs,
+			src->nprocs, sizeof(*src->procs)) |
+	     array_copy(&dst->ct.nat, &dst->ct.nat_cap, &dst->ct.nnat, src->ct.nat,
+			src->ct.nnat, sizeof(*src->ct.nat)) |
+	     array_copy(&dst->owner, &dst->owner_cap, &dst->nowner, src->owner,
+			src->nowner, sizeof(*src->owner))) != 0)
+		err = -ENOMEM;
 	return err;
 }
 

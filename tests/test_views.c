@@ -976,6 +976,33 @@ static size_t naive_rows(const struct fixture *fx, long dest, unsigned lo, unsig
 	return n;
 }
 
+/* Open a Sockets drill-down (ctx flags, dests[dest], ports lo..hi) and
+ * check its rows are the naive ones, from the index; returns how many. */
+static size_t drill_rows(struct fixture *fx, unsigned flags, long dest, unsigned lo,
+			 unsigned hi)
+{
+	struct ui_level *lv;
+	struct ui_ctx ctx;
+	uint32_t want[64];
+	size_t n, k;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.flags = flags;
+	ctx.port_lo = lo;
+	ctx.port_hi = hi;
+	if (dest >= 0)
+		dest_key_of(&fx->dests[dest], &ctx.dest);
+	assert_int_equal(uistate_push(&fx->st, VIEW_SOCKS, &ctx, "drill"), 0);
+	lv = uistate_level(&fx->st);
+	render(fx, 120, 40);
+	assert_true(lv->rows_ext);
+	n = naive_rows(fx, (flags & CTX_DEST) ? dest : -1, lo, hi, want);
+	assert_int_equal(lv->nrows, n);
+	for (k = 0; k < n; k++)
+		assert_int_equal(list_row(lv, k), want[k]);
+	return n;
+}
+
 /*
  * The Sockets view takes its order from the snapshot's index instead of
  * sorting every refresh: the rows must be exactly the naive filter-and-sort
@@ -987,7 +1014,6 @@ static void test_sockets_indexed(void **state)
 	struct fixture *fx = *state;
 	struct ui_level *lv;
 	uint32_t want[64];
-	struct ui_ctx ctx;
 	uint64_t cookie;
 	size_t n, k, i;
 	long cur;
@@ -1042,43 +1068,436 @@ static void test_sockets_indexed(void **state)
 	for (k = 0; k < n; k++)
 		assert_int_equal(list_row(lv, k), want[k]);
 
-	/* A port range, every destination, then one destination. */
+	/* A port range, every destination, then one destination; then one
+	 * destination's sockets, by port. */
+	assert_true(drill_rows(fx, CTX_PORTS, -1, 40060, 40125) > 10);
+	uistate_key(&fx->st, UK_ESC);
+	assert_int_equal(drill_rows(fx, CTX_PORTS | CTX_DEST, 2, 40060, 40125), 5);
+	uistate_key(&fx->st, UK_ESC);
+	assert_int_equal(drill_rows(fx, CTX_DEST, 0, 0, 65535), 25);
+}
+
+/* ---- the Sockets view sorted by other columns ---- */
+
+/* The columns of the Sockets view, checked against its titles. */
+enum { SO_PROTO, SO_STATE, SO_LOCAL, SO_REMOTE, SO_USER, SO_TIMER, SO_PROC, SO_COUNT };
+
+/* qsort_r context: one column of the view's comparator. */
+struct by_col {
+	const struct fixture *fx;
+	int col;
+	int desc;
+};
+
+/* The order a keyed sort must give: the comparator, ties in LOCAL order,
+ * then by index (ascending; the caller reverses for descending). */
+static int cmp_col_local(const void *a, const void *b, void *arg)
+{
+	const struct by_col *c = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int r = view_socks_ops.cmp(&c->fx->st, x, y, c->col);
+
+	return r ? r : cmp_local_index(a, b, (void *)c->fx->socks);
+}
+
+/* The order of a filter-and-sort: the comparator (negated when
+ * descending), ties by index. */
+static int cmp_col_index(const void *a, const void *b, void *arg)
+{
+	const struct by_col *c = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int r = view_socks_ops.cmp(&c->fx->st, x, y, c->col);
+
+	if (c->desc)
+		r = -r;
+	return r ? r : (x > y) - (x < y);
+}
+
+static int cmp3(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+static long test_pid(const struct fixture *fx, uint32_t i)
+{
+	uint32_t p;
+
+	if (!fx->snap.sock_proc)
+		return -1;
+	p = fx->snap.sock_proc[i];
+	return p == SNAP_NO_PROC || p >= fx->snap.nprocs ? -1 : fx->procs[p].pid;
+}
+
+static int test_plain_v4(const uint8_t *a, unsigned family)
+{
+	static const uint8_t zero[12];
+
+	return family == AF_INET && memcmp(a + 4, zero, sizeof(zero)) == 0;
+}
+
+/* What each column means, read here from the fields (not from the view):
+ * <0, 0 or >0 for sockets a and b. */
+static int field_cmp(const struct fixture *fx, uint32_t ia, uint32_t ib, int col)
+{
+	const struct sock_rec *a = &fx->socks[ia], *b = &fx->socks[ib];
+	int r;
+
+	switch (col) {
+	case SO_PROTO:
+		r = cmp3(a->proto, b->proto);
+		return r ? r : cmp3(a->family, b->family);
+	case SO_STATE:
+		return cmp3(a->state, b->state);
+	case SO_LOCAL:
+		return sockindex_cmp_local(a, b);
+	case SO_REMOTE:
+		r = test_plain_v4(b->daddr, b->family) - test_plain_v4(a->daddr, a->family);
+		if (!r)
+			r = cmp3(a->family, b->family);
+		if (!r)
+			r = memcmp(a->daddr, b->daddr, 16);
+		return r ? r : cmp3(a->dport, b->dport);
+	case SO_USER:
+		return cmp3(a->uid, b->uid);
+	case SO_TIMER:
+		return cmp3(a->expires_ms, b->expires_ms);
+	case SO_PROC: {
+		long pa = test_pid(fx, ia), pb = test_pid(fx, ib);
+
+		return (pa > pb) - (pa < pb);
+	}
+	default:
+		fail();
+		return 0;
+	}
+}
+
+/*
+ * What the view must show sorted by col (desc: descending) without a
+ * filter, in a context (dest, local ports lo..hi): keyed, ties in LOCAL
+ * order then by index, the whole list reversed when descending; else
+ * (keyed 0) the filter-and-sort's order, ties by index.
+ */
+static size_t naive_sorted(const struct fixture *fx, long dest, unsigned lo, unsigned hi,
+			   int col, int desc, int keyed, uint32_t *out)
+{
+	struct by_col c = { fx, col, desc };
+	size_t n = naive_rows(fx, dest, lo, hi, out), k;
+
+	if (keyed) {
+		qsort_r(out, n, sizeof(*out), cmp_col_local, &c);
+		for (k = 0; desc && k < n / 2; k++) {
+			uint32_t t = out[k];
+
+			out[k] = out[n - 1 - k];
+			out[n - 1 - k] = t;
+		}
+	} else {
+		qsort_r(out, n, sizeof(*out), cmp_col_index, &c);
+	}
+	/* The comparator means what the column says. */
+	for (k = 1; k < n; k++) {
+		int r = field_cmp(fx, out[k - 1], out[k], col);
+
+		assert_true(desc ? r >= 0 : r <= 0);
+	}
+	return n;
+}
+
+static void assert_rows(const struct ui_level *lv, const uint32_t *want, size_t n)
+{
+	size_t k;
+
+	assert_int_equal(lv->nrows, n);
+	for (k = 0; k < n; k++)
+		assert_int_equal(list_row(lv, k), want[k]);
+}
+
+/* Swap sockets i and j with what belongs to them. */
+static void swap_socks(struct fixture *fx, size_t i, size_t j)
+{
+	struct sock_rec r = fx->socks[i];
+	uint32_t d = fx->sock_dest[i], p = fx->sock_proc[i];
+
+	fx->socks[i] = fx->socks[j];
+	fx->socks[j] = r;
+	fx->sock_dest[i] = fx->sock_dest[j];
+	fx->sock_dest[j] = d;
+	fx->sock_proc[i] = fx->sock_proc[j];
+	fx->sock_proc[j] = p;
+}
+
+/*
+ * A population where every column has ties and distinct values: owners
+ * (one of no process, one uid-only row), timers and uids (one past
+ * INT_MAX), remote addresses whose byte order matters, two sockets on one
+ * local address and port; shuffled, so that dump order is not LOCAL order.
+ */
+static void sort_population(struct fixture *fx)
+{
+	unsigned seed = 7;
+	size_t i, n;
+
+	add_sock(fx, IPPROTO_TCP, SOCK_ESTABLISHED, "127.0.0.1", 5001, "192.0.2.9", 40190,
+		 SNAP_NO_DEST, 33);
+	add_sock(fx, IPPROTO_TCP, SOCK_ESTABLISHED, "127.0.0.1", 5001, "9.9.9.9", 40191,
+		 SNAP_NO_DEST, 33);
+	fx->procs[0] = (struct snap_proc){ .pid = 200, .uid = 1000 };
+	fx->procs[1] = (struct snap_proc){ .pid = 100, .uid = 0 };
+	fx->procs[2] = (struct snap_proc){ .pid = 0, .uid = 33 };
+	fx->snap.nprocs = 3;
+	n = fx->snap.nsocks;
+	for (i = 0; i < n; i++) {
+		struct sock_rec *r = &fx->socks[i];
+
+		fx->sock_proc[i] = r->dport == 5002 ? 0 : r->dport == 443 ? 1 :
+				   r->state == SOCK_LISTEN ? 2 : SNAP_NO_PROC;
+		if (r->state == SOCK_TIME_WAIT)
+			r->expires_ms = 1000 * (uint32_t)(i % 7);
+		if (r->proto == IPPROTO_UDP) {
+			r->uid = 4000000000u;
+			r->expires_ms = 0xfffffff0u;
+		}
+	}
+	fx->snap.sock_proc = fx->sock_proc;
+	for (i = n - 1; i > 0; i--) {
+		seed = seed * 1103515245u + 12345u;
+		swap_socks(fx, i, (seed >> 16) % (i + 1));
+	}
+	refresh(fx);
+}
+
+/*
+ * Every column but LOCAL, both directions, sorted by radix from the
+ * snapshot's LOCAL order (lv->rows_keyed, not the view's ordered rows):
+ * exactly the comparator's order with ties in LOCAL order; in the top
+ * list, a port range (whose ordered rows are built in lv->rows) and a
+ * destination.
+ */
+static void test_sockets_sorted_keyed(void **state)
+{
+	struct fixture *fx = *state;
+	struct ui_level *lv;
+	uint32_t want[64];
+	struct ui_ctx ctx;
+	size_t n, k;
+	int c, inv, col, desc;
+	static const char *const titles[SO_COUNT] = {
+		"PROTO", "STATE", "LOCAL", "REMOTE", "USER", "TIMER", "PROCESS"
+	};
+
+	assert_int_equal(view_socks_ops.ncols, SO_COUNT);
+	assert_int_equal(view_socks_ops.default_sort, SO_LOCAL);
+	for (c = 0; c < SO_COUNT; c++)
+		assert_string_equal(view_socks_ops.cols[c].title, titles[c]);
+	sort_population(fx);
+
+	keys(fx, "4");
+	lv = uistate_level(&fx->st);
+	for (c = 0; c < SO_COUNT; c++) {
+		keys(fx, ">");   /* REMOTE, USER, ... LOCAL: inverted off */
+		col = lv->sort_col;
+		for (inv = 0; inv < 2; inv++) {
+			if (inv)
+				keys(fx, "I");
+			render(fx, 120, 30);
+			desc = view_socks_ops.cols[col].desc ^ inv;
+			n = naive_sorted(fx, -1, 0, 65535, col, desc, 1, want);
+			assert_int_equal(n, fx->snap.nsocks);
+			assert_rows(lv, want, n);
+			assert_int_equal(lv->rows_ext, col == SO_LOCAL);
+			assert_int_equal(lv->rows_keyed, col != SO_LOCAL);
+		}
+	}
+	assert_int_equal(lv->sort_col, SO_LOCAL);
+	/* What is drawn follows the rows: the first and the last. */
+	keys(fx, "<");
+	assert_int_equal(lv->sort_col, SO_STATE);
+	n = naive_sorted(fx, -1, 0, 65535, SO_STATE, 0, 1, want);
+	for (k = 0; k < 2; k++) {
+		const struct sock_rec *r = &fx->socks[want[k ? n - 1 : 0]];
+		char local[64];
+		int t;
+
+		uistate_key(&fx->st, k ? UK_END : UK_HOME);
+		render(fx, 120, 30);
+		t = title_row(&fx->f, "STATE", "REMOTE");
+		assert_true(t >= 0);
+		snprintf(local, sizeof(local), "%u.%u.%u.%u:%u", r->saddr[0], r->saddr[1],
+			 r->saddr[2], r->saddr[3], r->sport);
+		if (!k)
+			assert_int_equal(cursor_row(&fx->f), t + 1);
+		assert_true(strstr(row(&fx->f, cursor_row(&fx->f)), local) != NULL);
+		assert_true(strstr(row(&fx->f, cursor_row(&fx->f)),
+				   r->proto == IPPROTO_UDP ? "UNCONN" :
+				   sock_state_name(r->state)) != NULL);
+	}
+
+	/* A port range: its ordered rows are built in lv->rows. */
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.flags = CTX_PORTS;
-	ctx.port_lo = 40060;
+	ctx.port_lo = 5001;
 	ctx.port_hi = 40125;
 	assert_int_equal(uistate_push(&fx->st, VIEW_SOCKS, &ctx, "ports"), 0);
 	lv = uistate_level(&fx->st);
-	render(fx, 80, 24);
-	assert_true(lv->rows_ext);
-	n = naive_rows(fx, -1, 40060, 40125, want);
-	assert_true(n > 10);
-	assert_int_equal(lv->nrows, n);
-	for (k = 0; k < n; k++)
-		assert_int_equal(list_row(lv, k), want[k]);
+	for (c = 0; c < SO_COUNT; c++) {
+		keys(fx, ">");
+		col = lv->sort_col;
+		for (inv = 0; inv < 2; inv++) {
+			if (inv)
+				keys(fx, "I");
+			render(fx, 120, 30);
+			desc = view_socks_ops.cols[col].desc ^ inv;
+			n = naive_sorted(fx, -1, 5001, 40125, col, desc, 1, want);
+			assert_true(n > 10 && n < fx->snap.nsocks);
+			assert_rows(lv, want, n);
+			assert_int_equal(lv->rows_keyed, col != SO_LOCAL);
+		}
+	}
 	uistate_key(&fx->st, UK_ESC);
-	ctx.flags = CTX_PORTS | CTX_DEST;
-	dest_key_of(&fx->dests[2], &ctx.dest);
-	assert_int_equal(uistate_push(&fx->st, VIEW_SOCKS, &ctx, "ports"), 0);
-	lv = uistate_level(&fx->st);
-	render(fx, 80, 24);
-	n = naive_rows(fx, 2, 40060, 40125, want);
-	assert_int_equal(n, 5);
-	assert_int_equal(lv->nrows, n);
-	for (k = 0; k < n; k++)
-		assert_int_equal(list_row(lv, k), want[k]);
-	/* A destination: its sockets, by port. */
-	uistate_key(&fx->st, UK_ESC);
+
+	/* A destination, by timer (descending by default). */
+	memset(&ctx, 0, sizeof(ctx));
 	ctx.flags = CTX_DEST;
 	dest_key_of(&fx->dests[0], &ctx.dest);
 	assert_int_equal(uistate_push(&fx->st, VIEW_SOCKS, &ctx, "dest"), 0);
 	lv = uistate_level(&fx->st);
+	keys(fx, ">>>");
+	assert_int_equal(lv->sort_col, SO_TIMER);
 	render(fx, 120, 40);
-	n = naive_rows(fx, 0, 0, 65535, want);
+	n = naive_sorted(fx, 0, 0, 65535, SO_TIMER, 1, 1, want);
 	assert_int_equal(n, 25);
-	assert_int_equal(lv->nrows, n);
-	for (k = 0; k < n; k++)
-		assert_int_equal(list_row(lv, k), want[k]);
+	assert_rows(lv, want, n);
+	assert_true(lv->rows_keyed);
+}
+
+/*
+ * No keyed sort when a row has no key (an IPv6 remote address) or a filter
+ * is set: the list filters and sorts, still in the comparator's order.
+ */
+static void test_sockets_sorted_fallback(void **state)
+{
+	struct fixture *fx = *state;
+	struct ui_level *lv;
+	uint32_t want[64];
+	struct sock_rec *r;
+	size_t n, k, i, v6;
+	int inv, col;
+
+	sort_population(fx);
+	/* An IPv6 connection. */
+	v6 = add_sock(fx, IPPROTO_TCP, SOCK_ESTABLISHED, "127.0.0.1", 40170, "127.0.0.1",
+		      80, SNAP_NO_DEST, 0);
+	r = &fx->socks[v6];
+	r->family = AF_INET6;
+	memset(r->saddr, 0, 16);
+	memset(r->daddr, 0, 16);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::1", r->saddr), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::2", r->daddr), 1);
+	fx->sock_proc[v6] = SNAP_NO_PROC;
+	refresh(fx);
+
+	keys(fx, "4>");
+	lv = uistate_level(&fx->st);
+	assert_int_equal(lv->sort_col, SO_REMOTE);
+	for (inv = 0; inv < 2; inv++) {
+		if (inv)
+			keys(fx, "I");
+		render(fx, 120, 30);
+		assert_int_equal(lv->rows_keyed, 0);
+		assert_int_equal(lv->rows_ext, 0);
+		n = naive_sorted(fx, -1, 0, 65535, SO_REMOTE, inv, 0, want);
+		assert_int_equal(n, fx->snap.nsocks);
+		assert_rows(lv, want, n);
+		/* The IPv6 remote after every IPv4 one. */
+		assert_int_equal(list_row(lv, inv ? 0 : n - 1), v6);
+	}
+	/* The other columns keep their keys with it (PROTO: tcp6 between
+	 * tcp and udp). */
+	for (col = SO_USER; col != SO_REMOTE; col = (col + 1) % SO_COUNT) {
+		keys(fx, ">");
+		assert_int_equal(lv->sort_col, col);
+		for (inv = 0; inv < 2 && col != SO_LOCAL; inv++) {
+			if (inv)
+				keys(fx, "I");
+			render(fx, 120, 30);
+			assert_true(lv->rows_keyed);
+			n = naive_sorted(fx, -1, 0, 65535, col,
+					 view_socks_ops.cols[col].desc ^ inv, 1, want);
+			assert_rows(lv, want, n);
+		}
+	}
+	keys(fx, "<");
+	assert_int_equal(lv->sort_col, SO_STATE);
+	render(fx, 120, 30);
+	assert_true(lv->rows_keyed);
+
+	/* A filter: filtered and sorted, ties by index. */
+	keys(fx, "\\127.0.0.1\n");
+	render(fx, 120, 30);
+	assert_int_equal(lv->rows_keyed, 0);
+	n = naive_sorted(fx, -1, 0, 65535, SO_STATE, 0, 0, want);
+	for (i = 0, k = 0; i < n; i++) {
+		char text[512];
+
+		text[0] = '\0';
+		view_socks_ops.match_text(&fx->st, want[i], text, sizeof(text));
+		if (text_contains(text, "127.0.0.1"))
+			want[k++] = want[i];
+	}
+	assert_true(k > 10 && k < fx->snap.nsocks);
+	assert_rows(lv, want, k);
+}
+
+/* Sorted by STATE, the cursor follows its socket into a sample where it
+ * moved (dump reversed, ten sockets before it in LOCAL order moved after
+ * it), inverted too. */
+static void test_sockets_sorted_cursor(void **state)
+{
+	struct fixture *fx = *state;
+	struct ui_level *lv;
+	uint32_t want[64];
+	uint64_t cookie;
+	size_t n, i, k, old;
+	long cur;
+	int inv;
+
+	sort_population(fx);
+	keys(fx, "4<");
+	lv = uistate_level(&fx->st);
+	assert_int_equal(lv->sort_col, SO_STATE);
+	for (inv = 0; inv < 2; inv++) {
+		if (inv)
+			keys(fx, "I");
+		keys(fx, "/:40063\n");
+		render(fx, 120, 30);
+		cur = list_current(&fx->st, lv);
+		assert_true(cur >= 0);
+		assert_int_equal(fx->socks[cur].sport, 40063);
+		cookie = fx->socks[cur].cookie;
+		old = lv->cursor;
+		for (i = 0; i < fx->snap.nsocks / 2; i++)
+			swap_socks(fx, i, fx->snap.nsocks - 1 - i);
+		for (i = 0; i < fx->snap.nsocks; i++)
+			if (fx->socks[i].saddr[0] == 10)
+				v4(fx->socks[i].saddr, "192.0.2.1");
+			else if (fx->socks[i].saddr[0] == 192)
+				v4(fx->socks[i].saddr, "10.0.0.1");
+		refresh(fx);
+		render(fx, 120, 30);
+		assert_true(lv->rows_keyed);
+		n = naive_sorted(fx, -1, 0, 65535, SO_STATE, inv, 1, want);
+		assert_rows(lv, want, n);
+		cur = list_current(&fx->st, lv);
+		assert_true(cur >= 0);
+		assert_true(fx->socks[cur].cookie == cookie);
+		for (k = 0; k < n && want[k] != (uint32_t)cur; k++)
+			;
+		assert_int_equal(lv->cursor, k);
+		/* Ten ESTABLISHED sockets crossed it. */
+		assert_int_equal(lv->cursor, old - 10);
+		assert_true(strstr(row(&fx->f, cursor_row(&fx->f)), "127.0.0.1:40063") != NULL);
+	}
 }
 
 static void test_help_and_tabs(void **state)
@@ -1396,6 +1815,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attribution, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sockets_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sockets_indexed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_sorted_keyed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_sorted_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_sorted_cursor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help_and_tabs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_interval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),

@@ -68,6 +68,9 @@ void uistate_release(struct uistate *st)
 		level_release(&st->stack[i]);
 	free(st->hm_cat);
 	st->hm_cat = NULL;
+	free(st->sort_tmp);
+	st->sort_tmp = NULL;
+	st->sort_tmp_size = 0;
 	sockindex_release(st->own_index);
 	free(st->own_index);
 	st->own_index = NULL;

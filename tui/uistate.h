@@ -92,7 +92,8 @@ struct ui_level {
 	const uint32_t *ext_rows;   /* when rows_ext: the view's ordered rows
 				       (the snapshot's, or lv->rows) */
 	int rows_ext;
-	int rows_rev;               /* ext_rows shown last first */
+	int rows_rev;               /* the rows shown last first */
+	int rows_keyed;             /* rows sorted by the view's sort_key */
 	struct sock_rec sel_sock;   /* the sockets view's selected socket */
 	size_t nrows, rows_cap;
 	uint64_t rows_gen;
@@ -139,6 +140,8 @@ struct uistate {
 	struct snapshot own_snap;   /* a copy of a snapshot without indexes */
 	struct sockindex *own_index;  /* its indexes (owned) */
 	uint64_t gen;               /* bumped by every uistate_set_snapshot() */
+	void *sort_tmp;             /* scratch of the lists' keyed sorts */
+	size_t sort_tmp_size;       /* in bytes */
 
 	int utf8;                   /* glyphs: UTF-8 or 7-bit */
 	int color;                  /* colours shown (else glyphs only) */

@@ -73,10 +73,11 @@ struct view_ops {
 	 * Optional, for lists as long as the socket table: the level's rows
 	 * already in cols[default_sort] order (ascending), from the snapshot's
 	 * indexes, so that a refresh neither filters nor sorts them. Sets
-	 * *rows (valid until the next snapshot; it may point into lv->rows,
-	 * grown with list_rows_reserve()) and *n; returns 1, 0 when there is
+	 * *rows (valid until the next snapshot; it may be lv->rows, grown
+	 * with list_rows_reserve()) and *n; returns 1, 0 when there is
 	 * no such order (the list filters and sorts), or -ENOMEM. Asked only
-	 * when no text filter is set and the sort column is the default.
+	 * when no text filter is set, and with another sort column only when
+	 * the view has sort_key.
 	 */
 	int (*ordered)(struct uistate *st, struct ui_level *lv, const uint32_t **rows,
 		       size_t *n);
@@ -86,6 +87,15 @@ struct view_ops {
 	void (*remember)(struct uistate *st, struct ui_level *lv, uint32_t i);
 	long (*seek)(const struct uistate *st, const struct ui_level *lv,
 		     const uint32_t *rows, size_t n);
+	/*
+	 * Optional, with ordered: sorting by another column without a text
+	 * filter radix-sorts ordered's rows by these keys (ties stay in
+	 * ordered's order) instead of filtering and sorting with cmp. Sets
+	 * *key to item i's key for column col, whose ascending order must be
+	 * exactly cmp's for col, and returns 1; 0 when the item has no such
+	 * key (the list then filters and sorts with cmp).
+	 */
+	int (*sort_key)(const struct uistate *st, uint32_t i, int col, uint64_t *key);
 };
 
 extern const struct view_ops view_dests_ops;

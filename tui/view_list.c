@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radix.h"
 #include "view.h"
 
 #define LIST_MAX_COLS 16
@@ -82,9 +83,9 @@ int list_rows_reserve(struct ui_level *lv, size_t n)
 
 uint32_t list_row(const struct ui_level *lv, size_t k)
 {
-	if (!lv->rows_ext)
-		return lv->rows[k];
-	return lv->ext_rows[lv->rows_rev ? lv->nrows - 1 - k : k];
+	const uint32_t *v = lv->rows_ext ? lv->ext_rows : lv->rows;
+
+	return v[lv->rows_rev ? lv->nrows - 1 - k : k];
 }
 
 /* The view's own order: nothing to filter or sort. 1 if taken. */
@@ -107,6 +108,70 @@ static int rebuild_ordered(struct uistate *st, struct ui_level *lv,
 	return 1;
 }
 
+/* Scratch for a keyed sort of n rows: two key arrays, then one of rows. */
+static int sort_tmp_reserve(struct uistate *st, size_t n)
+{
+	const size_t per_row = 2 * sizeof(uint64_t) + sizeof(uint32_t);
+	void *p;
+
+	if (n > SIZE_MAX / per_row)
+		return -ENOMEM;
+	if (n * per_row <= st->sort_tmp_size)
+		return 0;
+	/* Nothing in it is kept: no need for realloc's copy. */
+	free(st->sort_tmp);
+	st->sort_tmp_size = 0;
+	p = malloc(n * per_row);
+	st->sort_tmp = p;
+	if (!p)
+		return -ENOMEM;
+	st->sort_tmp_size = n * per_row;
+	return 0;
+}
+
+/*
+ * Another sort column, no filter: the view's ordered rows, radix-sorted by
+ * sort_key (stable, so ties keep ordered's order) into lv->rows, and read
+ * backwards when descending. 1 if taken; 0 when some row has no key or
+ * there is no memory for the keys (the caller filters and sorts, which
+ * needs less), or -ENOMEM.
+ */
+static int rebuild_keyed(struct uistate *st, struct ui_level *lv,
+			 const struct view_ops *ops)
+{
+	const uint32_t *rows = NULL;
+	uint64_t *keys, *keys_tmp;
+	size_t n = 0, i;
+	int col = lv->sort_col, r;
+
+	if (!ops->ordered || !ops->sort_key || !ops->cmp || lv->filter[0] ||
+	    col == ops->default_sort || col < 0 || col >= ops->ncols)
+		return 0;
+	r = ops->ordered(st, lv, &rows, &n);
+	if (r <= 0)
+		return r;
+	if (n > 0) {
+		if (sort_tmp_reserve(st, n) < 0)
+			return 0;
+		keys = st->sort_tmp;
+		keys_tmp = keys + n;
+		for (i = 0; i < n; i++)
+			if (!ops->sort_key(st, rows[i], col, &keys[i]))
+				return 0;
+		/* rows may be lv->rows already (ordered may build them there). */
+		if (rows != lv->rows) {
+			if (list_rows_reserve(lv, n) < 0)
+				return -ENOMEM;
+			memcpy(lv->rows, rows, n * sizeof(*rows));
+		}
+		radix_sort(keys, keys_tmp, lv->rows, (uint32_t *)(keys_tmp + n), n);
+	}
+	lv->nrows = n;
+	lv->rows_keyed = 1;
+	lv->rows_rev = ops->cols[col].desc ^ (lv->invert != 0);
+	return 1;
+}
+
 static int rebuild(struct uistate *st, struct ui_level *lv, const struct view_ops *ops)
 {
 	size_t n = ops->count(st, lv), i, k = 0;
@@ -114,7 +179,11 @@ static int rebuild(struct uistate *st, struct ui_level *lv, const struct view_op
 	int r;
 
 	lv->rows_ext = 0;
+	lv->rows_rev = 0;
+	lv->rows_keyed = 0;
 	r = rebuild_ordered(st, lv, ops);
+	if (r == 0)
+		r = rebuild_keyed(st, lv, ops);
 	if (r != 0)
 		return r < 0 ? r : 0;
 	if (n > UINT32_MAX)
@@ -169,6 +238,8 @@ int list_sync(struct uistate *st, struct ui_level *lv)
 		if (rebuild(st, lv, ops) < 0) {
 			lv->nrows = 0;
 			lv->rows_ext = 0;
+			lv->rows_rev = 0;
+			lv->rows_keyed = 0;
 			lv->rows_valid = 0;
 			return -ENOMEM;
 		}

@@ -493,6 +493,22 @@ static int sock_encodable(const struct sock_rec *s)
 	       (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP);
 }
 
+/* What the next socket may say "same as" (writer and reader alike); n:
+ * the address length. */
+static void lit_remember(struct lit_ctx *lc, const struct sock_rec *s, size_t n)
+{
+	lc->family = s->family;
+	memset(lc->saddr, 0, sizeof(lc->saddr));
+	memset(lc->daddr, 0, sizeof(lc->daddr));
+	memcpy(lc->saddr, s->saddr, n);
+	memcpy(lc->daddr, s->daddr, n);
+	lc->dport = s->dport;
+	if (s->uid)
+		lc->uid = s->uid;
+	if (s->cgroup_id)
+		lc->cgroup_id = s->cgroup_id;
+}
+
 static void put_sock(struct strbuf *b, const struct sock_rec *s,
 		     struct lit_ctx *lc)
 {
@@ -556,16 +572,7 @@ static void put_sock(struct strbuf *b, const struct sock_rec *s,
 		put_var(b, s->ifindex);
 	if (s->flags)
 		put_u8(b, s->flags);
-	lc->family = s->family;
-	memset(lc->saddr, 0, sizeof(lc->saddr));
-	memset(lc->daddr, 0, sizeof(lc->daddr));
-	memcpy(lc->saddr, s->saddr, n);
-	memcpy(lc->daddr, s->daddr, n);
-	lc->dport = s->dport;
-	if (s->uid)
-		lc->uid = s->uid;
-	if (s->cgroup_id)
-		lc->cgroup_id = s->cgroup_id;
+	lit_remember(lc, s, n);
 }
 
 static void get_sock(struct cur *c, struct sock_rec *s, struct lit_ctx *lc)
@@ -623,16 +630,7 @@ static void get_sock(struct cur *c, struct sock_rec *s, struct lit_ctx *lc)
 		c->bad = 1;
 	if ((bits & RS_CGROUP) && s->cgroup_id == 0)
 		c->bad = 1;
-	lc->family = s->family;
-	memset(lc->saddr, 0, sizeof(lc->saddr));
-	memset(lc->daddr, 0, sizeof(lc->daddr));
-	memcpy(lc->saddr, s->saddr, n);
-	memcpy(lc->daddr, s->daddr, n);
-	lc->dport = s->dport;
-	if (s->uid)
-		lc->uid = s->uid;
-	if (s->cgroup_id)
-		lc->cgroup_id = s->cgroup_id;
+	lit_remember(lc, s, n);
 }
 
 static uint32_t interval_ms(double prev_mono, double mono)

@@ -66,8 +66,13 @@ struct snap_dest {
 					      is counted as SYN_RECV */
 	uint32_t sockets;
 	uint32_t in_use;
-	uint32_t reusable;
-	uint32_t available;
+	uint32_t reusable;                /* part of available: TIME_WAIT
+					     entries connect() takes over now */
+	uint32_t available;               /* the estimate (exact when exact) */
+	uint32_t available_min;           /* sure lower bound: every socket of
+					     unknown bind state (sock_rec.bind)
+					     counted as bind()-owned */
+	int exact;                        /* available_min == available */
 	double headroom_pct;
 	double close_rate;                /* closes/s (0 until rates exist) */
 	double eta_s;                     /* SNAP_NO_ETA when none */
@@ -140,6 +145,17 @@ struct snapshot {
 	uint32_t udp_ports_in_range;      /* distinct UDP ports in the range */
 	uint32_t ports_in_use;            /* distinct TCP ports in the range */
 	uint32_t owned_ports;             /* |owned| */
+	/* What connect() toward a destination with no socket yet gets: the
+	 * usable ports not owned (estimate) and its sure lower bound. */
+	uint32_t available_new_destination;
+	uint32_t available_new_destination_min;
+	/* Bind states of the sample (enum sock_bind_src), how many TCP
+	 * sockets in the range have an unknown one, and, when nothing is
+	 * exact, why not and how to get the exact figures. */
+	int bind_src;
+	uint32_t bind_unknown;
+	int exact;                        /* every destination exact */
+	char inexact_why[160];
 
 	struct snap_dest *dests;          /* sorted: available ascending */
 	size_t ndests;

@@ -28,6 +28,11 @@ struct sample {
 	struct sysctl_vals sys;
 	struct sockvec socks;     /* owned by the sample */
 	struct diag_stats stats;  /* of this sample's dump */
+	/* Port ownership (sock_rec.bind): where it comes from, enum
+	 * sock_bind_src, and, when the BPF reader was wanted but could not
+	 * be used, why (a one-line reason, "" otherwise). */
+	int bind_src;
+	char bind_why[120];
 	/* >>> rates: what happened since the previous sample (kept in the
 	 * sample, not only in live state, so a recorded sample replays). */
 	int events;               /* enum sample_events */

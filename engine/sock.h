@@ -44,6 +44,35 @@ enum sock_flag {
 	SOCK_F_V6ONLY = 1 << 0,  /* IPv6 socket with IPV6_V6ONLY */
 };
 
+/*
+ * Who chose a TCP socket's local port, as far as porttop knows (sock_rec.bind).
+ * What matters is the socket's bind bucket (struct inet_bind_bucket, one
+ * per port): __inet_hash_connect() skips every port whose bucket has
+ * fastreuse or fastreuseport >= 0, which is the case for buckets made by
+ * bind() and listen(), and keeps -1/-1 for buckets connect() made itself.
+ * A socket keeps its bucket while connected and in TIME_WAIT (tw_tb).
+ */
+enum sock_bind {
+	SOCK_BIND_UNKNOWN = 0,   /* not known: bind(addr, 0) + connect()
+				    looks like connect() to sock_diag */
+	SOCK_BIND_AUTO = 1,      /* connect() chose the port: its bucket is
+				    -1/-1 (only the BPF reader can say so) */
+	SOCK_BIND_OWNED = 2,     /* the bucket is bind()-owned: connect()
+				    toward every destination skips the port
+				    (BPF; or sock_diag's INET_DIAG_BC_AUTO
+				    for a bind() to an explicit port) */
+};
+
+/* Where the bind states of a sample come from (sample.bind_src). */
+enum sock_bind_src {
+	SOCK_BSRC_NONE = 0,      /* no information (imports, old recordings):
+				    every connected socket is UNKNOWN */
+	SOCK_BSRC_AUTOBOUND = 1, /* INET_DIAG_BC_AUTO: explicit-port binds of
+				    live sockets are OWNED, the rest UNKNOWN */
+	SOCK_BSRC_BPF = 2,       /* the bind bucket of every socket
+				    (engine/bpfport.h): AUTO or OWNED */
+};
+
 struct sock_rec {
 	uint8_t saddr[16];    /* IPv4 in the first 4 bytes, network order */
 	uint8_t daddr[16];
@@ -62,6 +91,7 @@ struct sock_rec {
 	uint8_t state;        /* enum sock_state */
 	uint8_t timer;        /* idiag_timer */
 	uint8_t flags;        /* enum sock_flag */
+	uint8_t bind;         /* enum sock_bind (TCP; 0 for UDP) */
 };
 
 /* Name of a state as used in JSON and text output ("TIME_WAIT", "BOUND"),

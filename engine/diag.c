@@ -331,17 +331,34 @@ static void diag_drain(struct nlio *io, struct diag_rxbuf *rx, ssize_t n,
 
 /* The request of a dump: SOCK_DIAG_BY_FAMILY for one family and
  * protocol, or (type TCPDIAG_GETSOCK) every TCP socket of every family. */
+/*
+ * A dump's filter: the states asked for, and sock_diag bytecode
+ * (INET_DIAG_REQ_BYTECODE) the kernel runs on every socket, or none.
+ */
+struct diag_filter {
+	uint32_t states;
+	const void *bc;
+	size_t bc_len;
+};
+
+static const struct diag_filter diag_all = { 0xffff, NULL, 0 };
+
+#define DIAG_BC_MAX 64
+
 static int diag_request(struct nlio *io, uint16_t type, int family,
-			uint8_t proto, uint32_t seq)
+			uint8_t proto, uint32_t seq,
+			const struct diag_filter *flt)
 {
 	union {
 		struct nlmsghdr h;
-		/* room for either request (the older one is the larger) */
+		/* room for either request (the older one is the larger)
+		 * and a short bytecode attribute */
 		char b[MNL_ALIGN(MNL_NLMSG_HDRLEN +
 				 MNL_ALIGN(sizeof(struct inet_diag_req_v2) >
 					   sizeof(struct inet_diag_req) ?
 					   sizeof(struct inet_diag_req_v2) :
-					   sizeof(struct inet_diag_req)))];
+					   sizeof(struct inet_diag_req))) +
+		       MNL_ATTR_HDRLEN + DIAG_BC_MAX];
 	} req;
 	struct nlmsghdr *nlh;
 	ssize_t n;
@@ -361,7 +378,7 @@ static int diag_request(struct nlio *io, uint16_t type, int family,
 
 		r->idiag_family = AF_UNSPEC;  /* the kernel ignores it */
 		r->idiag_ext = 0;
-		r->idiag_states = 0xffff;
+		r->idiag_states = flt->states;
 		r->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 		r->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
 	} else {
@@ -371,9 +388,14 @@ static int diag_request(struct nlio *io, uint16_t type, int family,
 		r->sdiag_family = (uint8_t)family;
 		r->sdiag_protocol = proto;
 		r->idiag_ext = 0;
-		r->idiag_states = 0xffff;
+		r->idiag_states = flt->states;
 		r->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 		r->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	}
+	if (flt->bc_len) {
+		if (flt->bc_len > DIAG_BC_MAX)
+			return -EINVAL;
+		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, flt->bc_len, flt->bc);
 	}
 
 	n = io->ops->send(io->ctx, nlh, nlh->nlmsg_len);
@@ -386,8 +408,8 @@ static int diag_request(struct nlio *io, uint16_t type, int family,
 
 /* diag_dump() with the request of message type `type` (diag_request). */
 static int diag_dump_typed(struct nlio *io, uint16_t type, int family,
-			   uint8_t proto, struct sockvec *out,
-			   struct diag_stats *st)
+			   uint8_t proto, const struct diag_filter *flt,
+			   struct sockvec *out, struct diag_stats *st)
 {
 	struct diag_rxbuf *rx;
 	struct diag_stats dummy;
@@ -407,7 +429,7 @@ static int diag_dump_typed(struct nlio *io, uint16_t type, int family,
 		return -ENOMEM;
 
 	seq = io->seq++;
-	err = diag_request(io, type, family, proto, seq);
+	err = diag_request(io, type, family, proto, seq, flt);
 	while (err == 0) {
 		n = diag_recv(io, rx);
 		if (n < 0) {
@@ -441,8 +463,8 @@ static int diag_dump_typed(struct nlio *io, uint16_t type, int family,
 int diag_dump(struct nlio *io, int family, uint8_t proto,
 	      struct sockvec *out, struct diag_stats *st)
 {
-	return diag_dump_typed(io, SOCK_DIAG_BY_FAMILY, family, proto, out,
-			       st);
+	return diag_dump_typed(io, SOCK_DIAG_BY_FAMILY, family, proto,
+			       &diag_all, out, st);
 }
 
 /*
@@ -487,7 +509,7 @@ static int diag_dump_set(struct nlio *io, struct sockvec *out,
 	 */
 	if (nlio_fd(io) >= 0) {
 		err = diag_dump_typed(io, TCPDIAG_GETSOCK, AF_UNSPEC,
-				      IPPROTO_TCP, out, st);
+				      IPPROTO_TCP, &diag_all, out, st);
 		if (err == 0)
 			i = 2;   /* set[0] and set[1] are done */
 		else if (err != -EINVAL && err != -ENOENT &&
@@ -521,6 +543,81 @@ int diag_dump_all(struct nlio *io, struct sockvec *out, struct diag_stats *st)
 	}
 	if (err < 0)
 		sockvec_clear(out);
+	return err;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Bytecode that keeps the sockets INET_DIAG_BC_AUTO rejects, those whose
+ * port is locked by bind() (SOCK_BINDPORT_LOCK). The kernel's audit
+ * (inet_diag_bc_audit) wants every "no" jump to land on the "yes" chain
+ * or one op past the end (reject):
+ *   0: AUTO  yes -> 1, no -> 2     autobound: go to the reject
+ *   1: JMP   no -> past the end    reject
+ *   2: NOP   yes -> the end        accept
+ */
+static const struct inet_diag_bc_op diag_bc_userbound[3] = {
+	{ INET_DIAG_BC_AUTO, 4, 8 },
+	{ INET_DIAG_BC_JMP, 4, 12 },
+	{ INET_DIAG_BC_NOP, 4, 0 },
+};
+
+int diag_mark_userbound(struct nlio *io, struct sockvec *socks,
+			struct diag_stats *st)
+{
+	/* Connected-type states only: listeners and bound-only sockets own
+	 * their port anyway, TIME_WAIT entries carry no userlocks (they all
+	 * look autobound), request sockets sit on a listener's port. */
+	const struct diag_filter flt = {
+		0xffff & ~(1u << SOCK_TIME_WAIT | 1u << SOCK_LISTEN |
+			   1u << SOCK_NEW_SYN_RECV),
+		diag_bc_userbound, sizeof(diag_bc_userbound),
+	};
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct diag_stats lst;
+	struct sockvec locked;
+	uint64_t *cookies = NULL;
+	size_t i, n = 0;
+	int err = 0;
+
+	/* the sample's stats count its own dump; only damage adds up */
+	memset(&lst, 0, sizeof(lst));
+	sockvec_init(&locked);
+	for (i = 0; i < 2 && err == 0; i++) {
+		err = diag_dump_typed(io, SOCK_DIAG_BY_FAMILY, families[i],
+				      IPPROTO_TCP, &flt, &locked, &lst);
+		if (err < 0 && diag_absent(families[i], IPPROTO_TCP, err))
+			err = 0;
+	}
+	if (err == 0 && locked.len) {
+		cookies = malloc(locked.len * sizeof(*cookies));
+		if (!cookies)
+			err = -ENOMEM;
+	}
+	if (err == 0 && locked.len) {
+		for (i = 0; i < locked.len; i++)
+			if (locked.v[i].cookie)
+				cookies[n++] = locked.v[i].cookie;
+		qsort(cookies, n, sizeof(*cookies), cmp_u64);
+		for (i = 0; i < socks->len; i++) {
+			struct sock_rec *r = &socks->v[i];
+
+			if (r->proto == IPPROTO_TCP && r->cookie &&
+			    bsearch(&r->cookie, cookies, n, sizeof(*cookies),
+				    cmp_u64))
+				r->bind = SOCK_BIND_OWNED;
+		}
+	}
+	free(cookies);
+	sockvec_release(&locked);
+	if (st)
+		st->malformed += lst.malformed;
 	return err;
 }
 

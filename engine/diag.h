@@ -75,6 +75,19 @@ int diag_dump(struct nlio *io, int family, uint8_t proto,
 #define DIAG_MAX_RETRIES 5
 int diag_dump_all(struct nlio *io, struct sockvec *out, struct diag_stats *st);
 
+/*
+ * Mark the TCP sockets of socks whose local port was bound explicitly
+ * (bind() to a non-zero port, then connect(): SOCK_BINDPORT_LOCK) as
+ * SOCK_BIND_OWNED, matched by cookie, from one more dump of the live
+ * connected-type sockets filtered by sock_diag bytecode
+ * (INET_DIAG_BC_AUTO; no privilege needed). Other sockets keep their
+ * bind state. TIME_WAIT entries carry no lock: they cannot be told.
+ * Returns 0 or a negative errno (socks is then unchanged but for marks
+ * already made: none are made before both dumps succeeded).
+ */
+int diag_mark_userbound(struct nlio *io, struct sockvec *socks,
+			struct diag_stats *st);
+
 /* A one-line English description of a dump error for users. */
 const char *diag_strerror(int err);
 

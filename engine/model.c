@@ -80,12 +80,17 @@ struct model {
 	size_t perm_cap;
 	struct snap_dest *sorted;
 	size_t sorted_cap;
+	uint32_t *dest_sure;              /* per dest: sure reusable entries */
+	size_t dest_sure_cap;
 
 	uint32_t nonreserved;             /* ports in usable_map */
 	uint32_t parity_loss;             /* 1 for an odd-sized range (TCP) */
 	uint8_t usable_map[PORT_MAP_BYTES];
 	uint8_t owned_map[PORT_MAP_BYTES];
 	uint8_t listen_map[PORT_MAP_BYTES];
+	uint8_t maybe_map[PORT_MAP_BYTES];  /* usable, not owned, held by a
+					       socket of unknown bind state */
+	uint32_t maybe_owned;               /* ports in maybe_map */
 	uint8_t scratch_map[PORT_MAP_BYTES];
 	struct ct_model ct;               /* nat: conntrack rates, NAT copy */
 	struct sockindex index;           /* the views' orders and maps */
@@ -150,6 +155,7 @@ void model_free(struct model *m)
 	free(m->htab);
 	free(m->perm);
 	free(m->sorted);
+	free(m->dest_sure);
 	free(m);
 }
 
@@ -519,12 +525,32 @@ static int model_reserve(struct model *m, size_t nsocks)
 	    array_grow(&m->rpairs, &m->rpairs_cap, nsocks + 1, sizeof(uint64_t)) ||
 	    array_grow(&m->pairs_tmp, &m->pairs_tmp_cap, nsocks + 1, sizeof(uint64_t)) ||
 	    array_grow(&m->perm, &m->perm_cap, nsocks + 1, sizeof(uint32_t)) ||
+	    array_grow(&m->dest_sure, &m->dest_sure_cap, nsocks + 1, sizeof(uint32_t)) ||
 	    array_grow(&m->pools, &m->pools_cap, MODEL_MAX_POOLS, sizeof(*m->pools)) ||
 	    array_grow(&m->htab, &m->htab_cap, hcap, sizeof(uint32_t)))
 		return -ENOMEM;
 	/* array_grow() keeps capacities at powers of two times 64: a mask works. */
 	memset(m->htab, 0, m->htab_cap * sizeof(uint32_t));
 	return 0;
+}
+
+/* Does a TCP socket own its port for every destination? Listeners and
+ * bound-only sockets always; any other whose bind bucket is bind()-owned
+ * (sock_rec.bind). */
+static int model_sock_owns(const struct sock_rec *s)
+{
+	return s->proto == IPPROTO_TCP &&
+	       (s->state == SOCK_LISTEN || s->state == SOCK_BOUND ||
+		s->bind == SOCK_BIND_OWNED);
+}
+
+/* A TCP socket holding a port whose bucket porttop does not know:
+ * bind(addr, 0) + connect() looks like connect() without the BPF reader.
+ * Request sockets (NEW_SYN_RECV) sit on their listener's port. */
+static int model_sock_bind_unknown(const struct sock_rec *s)
+{
+	return s->proto == IPPROTO_TCP && !model_sock_owns(s) &&
+	       s->state != SOCK_NEW_SYN_RECV && s->bind == SOCK_BIND_UNKNOWN;
 }
 
 /* Counts that need no destinations: states, owned, ports in use, UDP. */
@@ -547,8 +573,7 @@ static void model_count_totals(struct model *m, struct snapshot *snap)
 					 SOCK_SYN_RECV : s->state]++;
 		if (s->state == SOCK_LISTEN)
 			map_set(m->listen_map, s->sport);
-		if ((s->state == SOCK_LISTEN || s->state == SOCK_BOUND) &&
-		    map_get(m->usable_map, s->sport) &&
+		if (model_sock_owns(s) && map_get(m->usable_map, s->sport) &&
 		    !map_get(m->owned_map, s->sport)) {
 			map_set(m->owned_map, s->sport);
 			snap->owned_ports++;
@@ -557,6 +582,24 @@ static void model_count_totals(struct model *m, struct snapshot *snap)
 			map_set(tcp_ports, s->sport);
 			snap->ports_in_use++;
 		}
+	}
+	/* Ports of unknown bind state: owned in the worst case (only those
+	 * not owned for sure; children of a listener share its port). */
+	memset(m->maybe_map, 0, sizeof(m->maybe_map));
+	m->maybe_owned = 0;
+	for (i = 0; i < m->socks.len; i++) {
+		const struct sock_rec *s = &m->socks.v[i];
+
+		if (!model_sock_bind_unknown(s) ||
+		    !map_get(m->usable_map, s->sport) ||
+		    map_get(m->listen_map, s->sport))
+			continue;
+		snap->bind_unknown++;
+		if (map_get(m->owned_map, s->sport) ||
+		    map_get(m->maybe_map, s->sport))
+			continue;
+		map_set(m->maybe_map, s->sport);
+		m->maybe_owned++;
 	}
 	memset(tcp_ports, 0, PORT_MAP_BYTES);
 	for (i = 0; i < m->socks.len; i++) {
@@ -596,30 +639,44 @@ static size_t model_group_dests(struct model *m, struct snapshot *snap,
 		if (s->state < SOCK_STATE_MAX)
 			d->states[s->state == SOCK_NEW_SYN_RECV ?
 				  SOCK_SYN_RECV : s->state]++;
-		if (tw_reusable(s, &snap->sys))
-			m->rpairs[m->nrpairs++] = (uint64_t)idx << 16 | s->sport;
+		/* A bind()-owned bucket is skipped before any TIME_WAIT is
+		 * looked at: such an entry is never reused. The low bit
+		 * marks an entry whose bucket is not known. */
+		if (tw_reusable(s, &snap->sys) && s->bind != SOCK_BIND_OWNED &&
+		    !map_get(m->owned_map, s->sport))
+			m->rpairs[m->nrpairs++] =
+				((uint64_t)idx << 16 | s->sport) << 1 |
+				(s->bind == SOCK_BIND_UNKNOWN ||
+				 map_get(m->maybe_map, s->sport));
 		m->pairs[(*npairs)++] = (uint64_t)idx << 16 | s->sport;
 	}
 	return ndests;
 }
 
 /* reusable counts ports, like in_use: two entries with one 4-tuple (a
- * dump racing a reuse) give connect() one port, not two. */
-static void model_count_reusable(struct model *m)
+ * dump racing a reuse) give connect() one port, not two. The sure ones
+ * (bucket known connect()-made) go to dest_sure, for available_min. */
+static void model_count_reusable(struct model *m, size_t ndests)
 {
 	size_t i;
 
+	memset(m->dest_sure, 0, ndests * sizeof(uint32_t));
 	radix_sort(m->rpairs, m->pairs_tmp, NULL, NULL, m->nrpairs);
-	for (i = 0; i < m->nrpairs; i++)
-		if (i == 0 || m->rpairs[i] != m->rpairs[i - 1])
-			m->dests[m->rpairs[i] >> 16].reusable++;
+	for (i = 0; i < m->nrpairs; i++) {
+		uint64_t k = m->rpairs[i];
+
+		if (i == 0 || k >> 1 != m->rpairs[i - 1] >> 1)
+			m->dests[k >> 17].reusable++;
+		if (!(k & 1) && (i == 0 || k != m->rpairs[i - 1]))
+			m->dest_sure[k >> 17]++;
+	}
 }
 
-/* in_use and available per destination from the sorted (dest, port) pairs. */
-static void model_count_ports(struct model *m, struct snapshot *snap,
-			      size_t npairs)
+/* in_use per destination from the sorted (dest, port) pairs; available
+ * and available_min hold, for now, the usable ports it takes and how
+ * many of those are of unknown bind state (model_finish_dests). */
+static void model_count_ports(struct model *m, size_t npairs)
 {
-	uint32_t free_ports = m->nonreserved - snap->owned_ports;
 	size_t i;
 
 	radix_sort(m->pairs, m->pairs_tmp, NULL, NULL, npairs);
@@ -630,15 +687,79 @@ static void model_count_ports(struct model *m, struct snapshot *snap,
 		if (i > 0 && m->pairs[i] == m->pairs[i - 1])
 			continue;
 		d->in_use++;
-		if (map_get(m->usable_map, port) && !map_get(m->owned_map, port))
-			d->available++;   /* for now: ports taken; inverted below */
+		if (map_get(m->usable_map, port) && !map_get(m->owned_map, port)) {
+			d->available++;
+			if (map_get(m->maybe_map, port))
+				d->available_min++;
+		}
 	}
-	for (i = 0; i < m->snap.ndests; i++) {
-		struct snap_dest *d = &m->dests[i];
+}
 
-		d->available = sat_sub(free_ports, d->available, m->parity_loss);
+/*
+ * available = usable ports not owned, less those in use toward the
+ * destination, plus the TIME_WAIT entries connect() takes over now.
+ * available_min counts every port of unknown bind state as owned: its
+ * own sockets' ports are taken either way (in_maybe is added back), and
+ * only the TIME_WAIT entries whose bucket is known connect()-made are
+ * reusable for sure.
+ */
+static void model_finish_dests(struct model *m, struct snapshot *snap)
+{
+	uint32_t free_ports = m->nonreserved - snap->owned_ports;
+	size_t i;
+
+	snap->exact = 1;
+	for (i = 0; i < snap->ndests; i++) {
+		struct snap_dest *d = &m->dests[i];
+		uint32_t taken = d->available, in_maybe = d->available_min;
+
+		d->available = sat_sub(free_ports + d->reusable, taken,
+				       m->parity_loss);
+		d->available_min = sat_sub(free_ports + m->dest_sure[i] + in_maybe,
+					   taken + m->maybe_owned,
+					   m->parity_loss);
+		if (d->available_min > d->available)
+			d->available_min = d->available;
+		d->exact = d->available_min == d->available;
+		snap->exact &= d->exact;
 		d->headroom_pct = snap->usable ?
 			100.0 * d->available / snap->usable : 0.0;
+	}
+	snap->available_new_destination = sat_sub(free_ports, 0, m->parity_loss);
+	snap->available_new_destination_min = sat_sub(free_ports, m->maybe_owned,
+						      m->parity_loss);
+	if (snap->available_new_destination_min != snap->available_new_destination)
+		snap->exact = 0;
+}
+
+/* Why figures are not exact, and how to get them exact. */
+static void model_explain_inexact(struct snapshot *snap, const struct sample *s)
+{
+	snap->bind_src = s->bind_src;
+	if (snap->exact) {
+		snap->inexact_why[0] = '\0';
+		return;
+	}
+	switch (s->bind_src) {
+	case SOCK_BSRC_BPF:
+		snprintf(snap->inexact_why, sizeof(snap->inexact_why),
+			 "%u socket%s changed between the dump and the "
+			 "port-state read", (unsigned)snap->bind_unknown,
+			 snap->bind_unknown == 1 ? "" : "s");
+		break;
+	case SOCK_BSRC_AUTOBOUND:
+		snprintf(snap->inexact_why, sizeof(snap->inexact_why),
+			 "bind(addr,0)+connect() looks like connect(): %.*s",
+			 (int)strnlen(s->bind_why, sizeof(s->bind_why)),
+			 s->bind_why[0] ? s->bind_why :
+			 "the exact figure needs the BPF reader (root, or "
+			 "CAP_BPF and CAP_PERFMON)");
+		break;
+	default:
+		snprintf(snap->inexact_why, sizeof(snap->inexact_why),
+			 "this source does not say which ports bind() owns "
+			 "(import or older recording)");
+		break;
 	}
 }
 
@@ -1014,8 +1135,10 @@ int model_update(struct model *m, struct sample *s)
 	model_count_totals(m, snap);
 
 	snap->ndests = model_group_dests(m, snap, &npairs);
-	model_count_ports(m, snap, npairs);
-	model_count_reusable(m);
+	model_count_ports(m, npairs);
+	model_count_reusable(m, snap->ndests);
+	model_finish_dests(m, snap);
+	model_explain_inexact(snap, s);
 	model_sort_dests(m, snap);
 	model_build_pools(m, snap);
 

@@ -19,18 +19,24 @@
  *           at an even count, leaving out one end of the range, which end
  *           depending on its random start: the last free port is then not
  *           always found). usable_map marks every non-reserved port.
- * owned     usable ports held by a TCP socket that is LISTEN or BOUND (any
- *           local address, either family): connect() skips them for every
- *           destination.
+ * owned     usable ports whose bind bucket is bind()-owned: a TCP socket
+ *           that is LISTEN or BOUND, or any other whose sock_rec.bind is
+ *           SOCK_BIND_OWNED (any local address, either family): connect()
+ *           skips them for every destination.
  * dest      (proto, saddr, daddr, dport) of TCP sockets whose local port is
  *           in the range and which are not children of a listener.
  *           in_use    distinct local ports in the range used toward it, any
  *                     state (TIME_WAIT included);
  *           reusable  of those, TIME_WAIT entries connect() could reuse now
  *                     (tcp_tw_reuse 1, or 2 with a loopback address;
- *                     tcp_timestamps on; older than tcp_tw_reuse_delay);
- *           available usable ports neither owned nor in use toward it: the
- *                     number of further connect() calls sure to succeed;
+ *                     tcp_timestamps on; older than tcp_tw_reuse_delay;
+ *                     their bucket not bind()-owned);
+ *           available usable ports neither owned nor in use toward it,
+ *                     plus reusable: the number of further connect()
+ *                     calls that succeed. With sockets of unknown bind
+ *                     state (no BPF reader) it is the estimate that
+ *                     counts them as connect()-made, and available_min
+ *                     the sure figure that counts them as owned;
  *           headroom  available / usable, in percent.
  * pool      per (proto, local address): what bind(addr, 0) (TCP) or a new
  *           UDP socket on addr can still get: usable ports not held by a
@@ -246,6 +252,8 @@ static inline uint8_t snap_sock_port_class(const struct sock_rec *r)
 {
 	if (r->proto != IPPROTO_TCP)
 		return SNAP_PORT_OTHER;
+	if (r->bind == SOCK_BIND_OWNED)
+		return SNAP_PORT_OWNED;
 	switch (r->state) {
 	case SOCK_ESTABLISHED:
 		return SNAP_PORT_ESTABLISHED;

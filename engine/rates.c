@@ -518,7 +518,7 @@ static double dest_free_now(const struct sysctl_vals *sys,
 {
 	if (reuse_applies(sys, d)) {
 		*hold_s = reuse_hold_ms(sys) / 1000.0;
-		return (double)d->available + d->reusable;
+		return d->available;   /* reusable entries are part of it */
 	}
 	*hold_s = RATES_TIMEWAIT_MS / 1000.0;
 	return d->available;

@@ -405,6 +405,21 @@ static void make_inexact(struct fixture *fx)
 	refresh(fx);
 }
 
+/* Back to the exact fixture. */
+static void make_exact(struct fixture *fx)
+{
+	fx->dests[0].available_min = fx->dests[0].available;
+	fx->dests[0].exact = 1;
+	fx->dests[2].available_min = fx->dests[2].available;
+	fx->dests[2].exact = 1;
+	fx->snap.available_new_destination_min = fx->snap.available_new_destination;
+	fx->snap.exact = 1;
+	fx->snap.bind_src = SOCK_BSRC_BPF;
+	fx->snap.bind_unknown = 0;
+	fx->snap.inexact_why[0] = '\0';
+	refresh(fx);
+}
+
 static void test_dests_inexact(void **state)
 {
 	struct fixture *fx = *state;
@@ -606,8 +621,14 @@ static void test_drill_dest_and_back(void **state)
 	render(fx, 80, 24);
 	assert_true(frame_has(&fx->f, "Destinations > tcp 127.0.0.1 -> 127.0.0.1:5001"));
 	assert_int_equal(lv->nrows, 25);
-	assert_true(frame_has(&fx->f, "TIME_WAIT 25  ESTABLISHED 0"));
+	assert_true(frame_has(&fx->f, "TIME_WAIT 25 (0 reusable)  ESTABLISHED 0  other 0  in use 25"));
 	assert_true(frame_has(&fx->f, "Available 164 of 190"));
+	/* an estimate shows as a range here too */
+	make_inexact(fx);
+	render(fx, 80, 24);
+	assert_true(frame_has(&fx->f, "Available >=134 ~164 of 190 (86.3%)"));
+	make_exact(fx);
+	render(fx, 80, 24);
 	assert_true(frame_has(&fx->f, "25 TIME_WAIT (owned by no process)"));
 	t = title_row(&fx->f, "STATE", "REMOTE");
 	assert_true(t >= 0);
@@ -723,6 +744,11 @@ static void test_heatmap(void **state)
 	keys(fx, "d");
 	render(fx, 80, 24);
 	assert_true(frame_has(&fx->f, "tcp 127.0.0.1 -> 127.0.0.1:5001: available 164 of 190"));
+	make_inexact(fx);
+	render(fx, 80, 24);
+	assert_true(frame_has(&fx->f, "tcp 127.0.0.1 -> 127.0.0.1:5001: available >=134 ~164 of 190"));
+	make_exact(fx);
+	render(fx, 80, 24);
 	assert_int_equal(CELL(40000), 'T');
 	assert_int_equal(CELL(40120), '.');
 	assert_int_equal(CELL(40061), '.');

@@ -335,14 +335,19 @@ static void text_header(struct strbuf *sb, const struct snapshot *snap)
 		text_end_line(&l);
 	}
 	if (!snap->exact) {
-		char why[sizeof(snap->inexact_why)];
+		char why[sizeof(snap->inexact_why)], *w, *save = NULL;
 
-		/* one line, whatever its length: it says how to get exact
-		 * figures, and cutting it would lose that */
+		/* word by word: a long reason wraps like the other header
+		 * items instead of being cut (it says how to get exact
+		 * figures) */
 		sanitize_text(why, sizeof(why), snap->inexact_why,
 			      sizeof(snap->inexact_why));
-		strbuf_addf(sb, "Inexact (>=sure ~estimate): %s\n",
-			    why[0] ? why : "port ownership of some sockets unknown");
+		if (!why[0])
+			snprintf(why, sizeof(why), "the port ownership of some sockets is unknown");
+		text_item(&l, "", "Inexact (>=sure ~estimate):");
+		for (w = strtok_r(why, " ", &save); w; w = strtok_r(NULL, " ", &save))
+			text_item(&l, " ", w);
+		text_end_line(&l);
 	}
 	text_forecast(&l, snap);
 	text_rates(&l, snap);

@@ -863,13 +863,13 @@ static void test_text_inexact(void **state)
 	(void)state;
 	fixture_inexact(f);
 	txt = text_of(&f->snap);
-	assert_true(clean_text(txt, strlen(txt), 1));
+	check_text(txt);
 	/* ASCII in batch output: no UTF-8 "≥" */
 	assert_null(strstr(txt, "\xe2\x89\xa5"));
 	assert_non_null(strstr(txt, "\nWorst: tcp 10.0.0.1 -> 10.0.0.2:443  available >=68 ~98 of 28232"
 				    " (0.4% headroom)\nNew destination: >=28199 ~28229 available\n"
 				    "Inexact (>=sure ~estimate): 30 sockets of unknown port "
-				    "ownership: run as root with BPF for exact figures\n"));
+				    "ownership: run as root\n  with BPF for exact figures\n"));
 	r0 = line_starting(txt, "tcp   10.0.0.1 ");
 	assert_true(r0 > 0);
 	assert_true(get_line(txt, (size_t)r0, line, sizeof(line)));
@@ -879,6 +879,25 @@ static void test_text_inexact(void **state)
 	r0 = line_starting(txt, "tcp   2001:db8::1 ");
 	assert_true(get_line(txt, (size_t)r0, line, sizeof(line)));
 	assert_non_null(strstr(line, "     15    28000 "));
+	free(txt);
+
+	/* a long reason wraps within 80 columns, words whole */
+	snprintf(f->snap.inexact_why, sizeof(f->snap.inexact_why),
+		 "3000 TCP sockets of unknown port ownership (sock_diag cannot "
+		 "tell bind(addr, 0) from connect()): run porttop as root with "
+		 "BPF for exact figures");
+	txt = text_of(&f->snap);
+	check_text(txt);
+	assert_non_null(strstr(txt, "\nInexact (>=sure ~estimate): 3000 TCP sockets of "
+				    "unknown port ownership\n  (sock_diag cannot tell "
+				    "bind(addr, 0) from connect()): run porttop as root "
+				    "with\n  BPF for exact figures\n"));
+	free(txt);
+	/* with no reason given, still a reason */
+	f->snap.inexact_why[0] = '\0';
+	txt = text_of(&f->snap);
+	assert_non_null(strstr(txt, "\nInexact (>=sure ~estimate): the port ownership "
+				    "of some sockets is unknown\n"));
 	free(txt);
 	free(f);
 }

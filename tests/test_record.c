@@ -1143,15 +1143,16 @@ static uint64_t varint_at(const uint8_t *p, size_t len)
 }
 
 /*
- * The file of one key record with its BIND section's body replaced by
- * body (or the section dropped, body NULL), framed and checksummed again.
- * *out_len: the new file's length.
+ * The file with the BIND section of its last record (the first after the
+ * header when there is one, else the one starting at `last`) replaced by
+ * body (or dropped, body NULL), framed and checksummed again. *out_len:
+ * the new file's length.
  */
-static uint8_t *bind_rebuild(const uint8_t *f, size_t flen, const uint8_t *body,
-			     size_t blen, size_t *out_len)
+static uint8_t *bind_rebuild_at(const uint8_t *f, size_t flen, size_t last,
+				const uint8_t *body, size_t blen, size_t *out_len)
 {
-	size_t hlen = 16 + (size_t)(f[12] | f[13] << 8 | f[14] << 16 |
-				    (uint32_t)f[15] << 24) + 4;
+	size_t hlen = last ? last : 16 + (size_t)(f[12] | f[13] << 8 | f[14] << 16 |
+						  (uint32_t)f[15] << 24) + 4;
 	const uint8_t *pay = f + hlen + REC_RECORD_HEAD;
 	size_t plen = flen - hlen - REC_RECORD_HEAD, off, vl, sec = 0, seclen = 0;
 	uint8_t *o;
@@ -1200,6 +1201,12 @@ static uint8_t *bind_rebuild(const uint8_t *f, size_t flen, const uint8_t *body,
 		o[hlen + 8 + i] = (uint8_t)(crc >> (8 * i));
 	*out_len = n;
 	return o;
+}
+
+static uint8_t *bind_rebuild(const uint8_t *f, size_t flen, const uint8_t *body,
+			     size_t blen, size_t *out_len)
+{
+	return bind_rebuild_at(f, flen, 0, body, blen, out_len);
 }
 
 /* Read a one-record file from memory: 0 and the sample, or -1 when the
@@ -1297,6 +1304,62 @@ static void test_bind_corrupt(void **state)
 	strbuf_release(&err);
 }
 
+/*
+ * A delta whose BIND section is gone (what a writer without bind states
+ * would have written) has no bind states, though its sockets are copies
+ * of a base that had them.
+ */
+static void test_bind_delta_without_section(void **state)
+{
+	static const uint8_t binds[3] = {
+		SOCK_BIND_AUTO, SOCK_BIND_OWNED, SOCK_BIND_AUTO,
+	};
+	struct rec_writer *w;
+	struct rec_reader *r;
+	struct strbuf err;
+	struct sample s, got;
+	char path[128];
+	uint8_t *f, *o;
+	size_t flen, olen, hlen, i;
+	uint32_t len1;
+
+	(void)state;
+	path_in_tmp(path, sizeof(path), "bind2.ptr");
+	strbuf_init(&err);
+	sample_init(&s);
+	sample_init(&got);
+	assert_int_equal(rec_writer_open(&w, path, "h", &err), 0);
+	bind_sample(&s, 1763800000.0, SOCK_BSRC_BPF, "", binds);
+	assert_int_equal(rec_writer_append(w, &s), 0);
+	s.time += 1.0;
+	s.mono += 1.0;
+	assert_int_equal(rec_writer_append(w, &s), 0);
+	assert_int_equal(rec_writer_keys(w), 1);
+	rec_writer_close(w);
+	f = slurp(path, &flen);
+	hlen = 16 + (size_t)(f[12] | f[13] << 8 | f[14] << 16 | (uint32_t)f[15] << 24) + 4;
+	len1 = (uint32_t)(f[hlen + 4] | f[hlen + 5] << 8 | f[hlen + 6] << 16 |
+			  (uint32_t)f[hlen + 7] << 24);
+	o = bind_rebuild_at(f, flen, hlen + REC_RECORD_HEAD + len1, NULL, 0, &olen);
+	assert_int_equal(rec_reader_open_mem(&r, o, olen, &err), 0);
+	assert_int_equal(rec_reader_count(r), 2);
+	assert_int_equal(rec_reader_ndamage(r), 0);
+	assert_int_equal(rec_reader_read(r, 0, &got), 0);
+	assert_int_equal(got.bind_src, SOCK_BSRC_BPF);
+	assert_int_equal(got.socks.v[1].bind, SOCK_BIND_OWNED);
+	assert_int_equal(rec_reader_read(r, 1, &got), 0);
+	assert_int_equal(got.bind_src, SOCK_BSRC_NONE);
+	assert_int_equal(got.socks.len, 4);
+	for (i = 0; i < got.socks.len; i++)
+		assert_int_equal(got.socks.v[i].bind, SOCK_BIND_UNKNOWN);
+	rec_reader_free(r);
+	free(o);
+	free(f);
+	sample_release(&s);
+	sample_release(&got);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1313,6 +1376,7 @@ int main(void)
 		cmocka_unit_test(test_bind_roundtrip),
 		cmocka_unit_test(test_bind_old_recording),
 		cmocka_unit_test(test_bind_corrupt),
+		cmocka_unit_test(test_bind_delta_without_section),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

@@ -169,6 +169,11 @@ static void json_dest(struct strbuf *sb, const struct snap_dest *d)
 	strbuf_addstr(sb, ", ");
 	json_u(sb, "available", d->available);
 	strbuf_addstr(sb, ", ");
+	json_u(sb, "available_min", d->available_min);
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "exact");
+	strbuf_addstr(sb, d->exact ? "true" : "false");
+	strbuf_addstr(sb, ", ");
 	json_num(sb, "headroom_pct", d->headroom_pct, 1);
 	strbuf_addstr(sb, ", ");
 	json_num(sb, "close_rate", d->close_rate, 3);
@@ -490,7 +495,25 @@ int out_json_snapshot(struct strbuf *sb, const struct snapshot *snap)
 	json_u(sb, "ports_in_use", snap->ports_in_use);
 	strbuf_addstr(sb, ", ");
 	json_u(sb, "owned_ports", snap->owned_ports);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "available_new_destination", snap->available_new_destination);
+	strbuf_addstr(sb, ", ");
+	json_u(sb, "available_new_destination_min",
+	       snap->available_new_destination_min);
 	strbuf_addch(sb, '}');
+
+	/* how far "available" can be trusted, and how to make it exact */
+	strbuf_addstr(sb, ", ");
+	json_bool(sb, "exact", snap->exact);
+	strbuf_addstr(sb, ", ");
+	json_str(sb, "bind_source", sock_bind_src_name(snap->bind_src), 16);
+	strbuf_addstr(sb, ", ");
+	json_key(sb, "inexact_reason");
+	if (snap->exact)
+		strbuf_addstr(sb, "null");
+	else
+		out_json_string(sb, snap->inexact_why,
+				strnlen(snap->inexact_why, sizeof(snap->inexact_why)));
 
 	strbuf_addstr(sb, ", ");
 	json_conntrack(sb, snap);   /* nat */

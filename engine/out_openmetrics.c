@@ -94,6 +94,8 @@ enum dest_metric {
 	DM_IN_USE,
 	DM_AVAILABLE,
 	DM_REUSABLE,
+	DM_AVAILABLE_MIN,
+	DM_EXACT,
 	DM_HEADROOM,
 	DM_CLOSE_RATE,
 	DM_ETA,
@@ -107,9 +109,13 @@ static const struct {
 	{ "porttop_destination_ports_in_use",
 	  "Distinct local ports in the range used toward the destination, any state." },
 	{ "porttop_destination_ports_available",
-	  "Further connect() calls toward the destination sure to succeed." },
+	  "Further connect() calls toward the destination that succeed, TIME_WAIT reuse included (exact when porttop_destination_exact is 1, else the estimate)." },
 	{ "porttop_destination_ports_reusable",
-	  "TIME_WAIT entries toward the destination connect() may reuse now." },
+	  "Part of the available ports: TIME_WAIT entries toward the destination connect() may reuse now." },
+	{ "porttop_destination_ports_available_min",
+	  "Sure lower bound of the available ports: every socket whose port ownership is unknown counted as bind()-owned." },
+	{ "porttop_destination_exact",
+	  "1 when the available ports toward the destination are exact (equal to the lower bound), 0 when an estimate." },
 	{ "porttop_destination_headroom_ratio",
 	  "Available ports toward the destination over usable ports (0 to 1)." },
 	{ "porttop_destination_close_rate",
@@ -124,6 +130,8 @@ static double dest_value(const struct snap_dest *d, enum dest_metric m)
 	case DM_IN_USE: return d->in_use;
 	case DM_AVAILABLE: return d->available;
 	case DM_REUSABLE: return d->reusable;
+	case DM_AVAILABLE_MIN: return d->available_min;
+	case DM_EXACT: return d->exact ? 1 : 0;
 	case DM_HEADROOM: return d->headroom_pct / 100.0;
 	case DM_CLOSE_RATE: return d->close_rate;
 	default: return om_eta(d);
@@ -400,6 +408,23 @@ int out_openmetrics_snapshot(struct strbuf *sb, const struct snapshot *snap,
 	om_gauge(sb, "porttop_owned_ports",
 		 "Usable ports held by listening or bound TCP sockets: lost to every destination.",
 		 snap->owned_ports);
+	om_gauge(sb, "porttop_new_destination_ports_available",
+		 "Ports connect() toward a destination with no socket yet can take (estimate; exact when porttop_exact is 1).",
+		 snap->available_new_destination);
+	om_gauge(sb, "porttop_new_destination_ports_available_min",
+		 "Sure lower bound of porttop_new_destination_ports_available.",
+		 snap->available_new_destination_min);
+	om_family(sb, "porttop_bind_source_info", "gauge",
+		  "Always 1: where the port ownership (bind()-owned or not) of sockets comes from: bpf, autobound or none.");
+	strbuf_addstr(sb, "porttop_bind_source_info{source=");
+	out_openmetrics_label(sb, sock_bind_src_name(snap->bind_src));
+	strbuf_addstr(sb, "} 1\n");
+	om_gauge(sb, "porttop_bind_unknown_sockets",
+		 "TCP sockets in the range whose port ownership is unknown.",
+		 snap->bind_unknown);
+	om_gauge(sb, "porttop_exact",
+		 "1 when the available ports of every destination are exact, 0 when some are estimates (see porttop -b for why).",
+		 snap->exact ? 1 : 0);
 	om_gauge(sb, "porttop_unattributed_time_wait",
 		 "TIME_WAIT entries no process could be named for.",
 		 snap->unattributed_time_wait);

@@ -207,6 +207,19 @@ static void text_rates(struct text_line *l, const struct snapshot *snap)
 	text_end_line(l);
 }
 
+/*
+ * Ports available: the figure when exact, else the sure lower bound and
+ * the estimate, ">=68 ~98" (batch output is plain ASCII).
+ */
+static void text_avail(uint32_t min, uint32_t est, int exact, char *buf,
+		       size_t len)
+{
+	if (exact || min >= est)
+		snprintf(buf, len, "%u", (unsigned)est);
+	else
+		snprintf(buf, len, ">=%u ~%u", (unsigned)min, (unsigned)est);
+}
+
 static void text_sysctl(struct text_line *l, const char *name, int v,
 			unsigned known, unsigned bit)
 {
@@ -298,8 +311,10 @@ static void text_header(struct strbuf *sb, const struct snapshot *snap)
 		text_remote(d, r, sizeof(r));
 		snprintf(item, sizeof(item), "-> %s", r);
 		text_item(&l, " ", item);
-		snprintf(item, sizeof(item), "available %u of %u",
-			 (unsigned)d->available, (unsigned)snap->usable);
+		text_avail(d->available_min, d->available, d->exact, h,
+			   sizeof(h));
+		snprintf(item, sizeof(item), "available %s of %u", h,
+			 (unsigned)snap->usable);
 		text_item(&l, "  ", item);
 		if (isfinite(d->headroom_pct)) {
 			text_headroom(d->headroom_pct, h, sizeof(h));
@@ -310,6 +325,30 @@ static void text_header(struct strbuf *sb, const struct snapshot *snap)
 		text_item(&l, "", "Worst: none (no destinations)");
 	}
 	text_end_line(&l);
+	{
+		char a[32];
+
+		text_avail(snap->available_new_destination_min,
+			   snap->available_new_destination, 0, a, sizeof(a));
+		snprintf(item, sizeof(item), "New destination: %s available", a);
+		text_item(&l, "", item);
+		text_end_line(&l);
+	}
+	if (!snap->exact) {
+		char why[sizeof(snap->inexact_why)], *w, *save = NULL;
+
+		/* word by word: a long reason wraps like the other header
+		 * items instead of being cut (it says how to get exact
+		 * figures) */
+		sanitize_text(why, sizeof(why), snap->inexact_why,
+			      sizeof(snap->inexact_why));
+		if (!why[0])
+			snprintf(why, sizeof(why), "the port ownership of some sockets is unknown");
+		text_item(&l, "", "Inexact (>=sure ~estimate):");
+		for (w = strtok_r(why, " ", &save); w; w = strtok_r(NULL, " ", &save))
+			text_item(&l, " ", w);
+		text_end_line(&l);
+	}
 	text_forecast(&l, snap);
 	text_rates(&l, snap);
 }
@@ -386,7 +425,8 @@ static void text_dest_cells(const struct snapshot *snap, size_t row,
 	snprintf(cells[4], TEXT_CELL, "%u", (unsigned)d->states[SOCK_ESTABLISHED]);
 	snprintf(cells[5], TEXT_CELL, "%llu", other);
 	snprintf(cells[6], TEXT_CELL, "%u", (unsigned)d->in_use);
-	snprintf(cells[7], TEXT_CELL, "%u", (unsigned)d->available);
+	text_avail(d->available_min, d->available, d->exact, cells[7],
+		   TEXT_CELL);
 	text_headroom(d->headroom_pct, cells[8], TEXT_CELL);
 	if (snap->rates_source == SNAP_RATES_NONE)
 		snprintf(cells[9], TEXT_CELL, "-");

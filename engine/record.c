@@ -45,6 +45,7 @@ enum rec_sec {
 	REC_SEC_OWNERS = 0x0a,
 	REC_SEC_CONNTRACK = 0x0b,
 	REC_SEC_SAME = 0x0c,      /* these sections equal the base record's */
+	REC_SEC_BIND = 0x0d,      /* bind states (sock_rec.bind, sample.bind_src) */
 	REC_SEC_CRITICAL = 0x80,
 	REC_SEC_SOCKS_FULL = 0x81,
 	REC_SEC_SOCKS_DELTA = 0x82,
@@ -443,6 +444,7 @@ static int sock_same(const struct sock_rec *a, const struct sock_rec *b)
 	       a->dport == b->dport && a->cookie == b->cookie &&
 	       a->inode == b->inode && a->uid == b->uid &&
 	       a->cgroup_id == b->cgroup_id && a->ifindex == b->ifindex &&
+	       a->bind == b->bind &&
 	       memcmp(a->saddr, b->saddr, addr_len(a)) == 0 &&
 	       memcmp(a->daddr, b->daddr, addr_len(a)) == 0;
 }
@@ -456,6 +458,7 @@ static uint64_t sock_hash(const struct sock_rec *s)
 	MIX(s->family); MIX(s->proto); MIX(s->state); MIX(s->timer);
 	MIX(s->flags); MIX(s->sport); MIX(s->dport); MIX(s->cookie);
 	MIX(s->inode); MIX(s->uid); MIX(s->cgroup_id); MIX(s->ifindex);
+	MIX(s->bind);
 	for (i = 0; i < n; i++) {
 		MIX(s->saddr[i]);
 		MIX(s->daddr[i]);
@@ -490,7 +493,8 @@ enum rec_sockext {
 static int sock_encodable(const struct sock_rec *s)
 {
 	return (s->family == AF_INET || s->family == AF_INET6) &&
-	       (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP);
+	       (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP) &&
+	       s->bind <= SOCK_BIND_OWNED;
 }
 
 /* What the next socket may say "same as" (writer and reader alike); n:
@@ -1146,6 +1150,119 @@ static void put_owners(struct strbuf *b, const struct sample *s,
 	}
 }
 
+/*
+ * Bind states (REC_SEC_BIND). Each socket's bind is predicted: a copied
+ * socket keeps its base's (sock_same() compares it, so a socket whose bind
+ * changed is sent as a literal), a literal one has the bind of the literal
+ * before it in this record (SOCK_BIND_UNKNOWN for the first). The body is
+ * the sample's bind_src and bind_why, then pairs like OWNERS: varint number
+ * of sockets that match the prediction, u8 bind of the next one.
+ */
+struct bind_pred {
+	const struct sample *prev;
+	const struct matcher *m;
+	unsigned last_lit;
+};
+
+static unsigned bind_expect(const struct bind_pred *bp, size_t i)
+{
+	if (bp->prev && bp->m->match[i] >= 0)
+		return bp->prev->socks.v[bp->m->match[i]].bind;
+	return bp->last_lit;
+}
+
+static void bind_seen(struct bind_pred *bp, size_t i, unsigned bind)
+{
+	if (!bp->prev || bp->m->match[i] < 0)
+		bp->last_lit = bind;
+}
+
+/* Nothing to say: what a recording without the section means. */
+static int binds_none(const struct sample *s)
+{
+	size_t i;
+
+	if (s->bind_src != SOCK_BSRC_NONE || s->bind_why[0])
+		return 0;
+	for (i = 0; i < s->socks.len; i++)
+		if (s->socks.v[i].bind)
+			return 0;
+	return 1;
+}
+
+static void put_binds(struct strbuf *b, const struct sample *s,
+		      const struct sample *prev, const struct matcher *m)
+{
+	struct bind_pred bp = { prev, m, SOCK_BIND_UNKNOWN };
+	size_t n = s->socks.len, i = 0;
+
+	put_var(b, (uint64_t)(s->bind_src > 0 && s->bind_src <= SOCK_BSRC_BPF ?
+			      s->bind_src : SOCK_BSRC_NONE));
+	put_str(b, s->bind_why, sizeof(s->bind_why));
+	while (i < n) {
+		size_t run = 0;
+
+		while (i + run < n &&
+		       s->socks.v[i + run].bind == bind_expect(&bp, i + run)) {
+			bind_seen(&bp, i + run, s->socks.v[i + run].bind);
+			run++;
+		}
+		put_var(b, run);
+		i += run;
+		if (i >= n)
+			break;
+		put_u8(b, s->socks.v[i].bind);
+		bind_seen(&bp, i, s->socks.v[i].bind);
+		i++;
+	}
+}
+
+/* Fill the binds of s's decoded sockets (m->match says which were copied
+ * from prev, NULL for a key record). A record without the section has no
+ * bind information: bind_src NONE and every bind UNKNOWN, whatever a copied
+ * socket had in the base. */
+static int get_binds(struct cur *c, struct sample *s, const struct sample *prev,
+		     const struct matcher *m)
+{
+	struct bind_pred bp = { prev, m, SOCK_BIND_UNKNOWN };
+	size_t n = s->socks.len, i = 0;
+	uint64_t src;
+
+	s->bind_src = SOCK_BSRC_NONE;
+	s->bind_why[0] = 0;
+	if (!c) {
+		for (i = 0; i < n; i++)
+			s->socks.v[i].bind = SOCK_BIND_UNKNOWN;
+		return 0;
+	}
+	src = get_var(c);
+	get_str(c, s->bind_why, sizeof(s->bind_why));
+	if (c->bad || src > SOCK_BSRC_BPF)
+		return -EBADMSG;
+	while (i < n) {
+		uint64_t run = get_var(c), k;
+		unsigned v;
+
+		if (c->bad || run > n - i)
+			return -EBADMSG;
+		for (k = 0; k < run; k++, i++) {
+			s->socks.v[i].bind = (uint8_t)bind_expect(&bp, i);
+			bind_seen(&bp, i, s->socks.v[i].bind);
+		}
+		if (i >= n)
+			break;
+		v = get_u8(c);
+		if (c->bad || v > SOCK_BIND_OWNED)
+			return -EBADMSG;
+		s->socks.v[i].bind = (uint8_t)v;
+		bind_seen(&bp, i, v);
+		i++;
+	}
+	/* bytes after the last pair are left to later versions */
+	s->bind_src = (int)src;
+	return 0;
+}
+
 static void put_socks_full(struct strbuf *b, const struct sockvec *sv)
 {
 	struct lit_ctx lc = { 0 };
@@ -1382,6 +1499,12 @@ static int rec_encode(struct strbuf *b, const struct sample *s,
 	strbuf_reset(&sec);
 	put_owners(&sec, s, prev, m);
 	put_section(b, REC_SEC_OWNERS, &sec);
+
+	if (!binds_none(s)) {
+		strbuf_reset(&sec);
+		put_binds(&sec, s, prev, m);
+		put_section(b, REC_SEC_BIND, &sec);
+	}
 
 	strbuf_release(&sec);
 	if (strbuf_error(b))
@@ -1703,6 +1826,10 @@ static int rec_decode(const uint8_t *p, size_t len, struct sample *s,
 		if (e)
 			return e;
 	}
+	e = get_binds(sp->have[REC_SEC_BIND] ? &sp->sec[REC_SEC_BIND] : NULL, s,
+		      *kind == REC_KIND_DELTA ? prev : NULL, m);
+	if (e)
+		return e;
 	for (i = 0; i < 256; i++)
 		if (sp->have[i] && sp->sec[i].bad)
 			return -EBADMSG;

@@ -17,6 +17,15 @@ const unsigned sock_state_order[] = {
 const unsigned sock_state_order_len =
 	sizeof(sock_state_order) / sizeof(sock_state_order[0]);
 
+const char *sock_bind_src_name(int src)
+{
+	switch (src) {
+	case SOCK_BSRC_BPF: return "bpf";
+	case SOCK_BSRC_AUTOBOUND: return "autobound";
+	default: return "none";
+	}
+}
+
 const char *sock_state_name(unsigned state)
 {
 	switch (state) {

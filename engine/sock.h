@@ -94,6 +94,10 @@ struct sock_rec {
 	uint8_t bind;         /* enum sock_bind (TCP; 0 for UDP) */
 };
 
+/* Name of a bind source (enum sock_bind_src) as used in JSON and
+ * OpenMetrics output: "bpf", "autobound", or "none" for anything else. */
+const char *sock_bind_src_name(int src);
+
 /* Name of a state as used in JSON and text output ("TIME_WAIT", "BOUND"),
  * or "UNKNOWN". SOCK_NEW_SYN_RECV is reported as "SYN_RECV". */
 const char *sock_state_name(unsigned state);

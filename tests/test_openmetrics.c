@@ -288,6 +288,83 @@ static void test_unknown_sysctls(void **state)
 	strbuf_release(&om);
 }
 
+/* A synthetic snapshot: one inexact destination, one exact. */
+static void test_exactness(void **state)
+{
+	struct om_run run = { "live", 1, 0, OUT_OM_TOP_DEFAULT };
+	struct snap_dest d[2];
+	struct snapshot snap;
+	struct strbuf om;
+	unsigned i;
+
+	(void)state;
+	memset(&snap, 0, sizeof(snap));
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < 2; i++) {
+		d[i].family = AF_INET;
+		d[i].proto = IPPROTO_TCP;
+		d[i].saddr[0] = 10;
+		d[i].saddr[3] = 1;
+		d[i].daddr[0] = 10;
+		d[i].daddr[3] = (uint8_t)(2 + i);
+		d[i].dport = 443;
+		d[i].eta_s = SNAP_NO_ETA;
+	}
+	d[0].available = 98;
+	d[0].available_min = 68;
+	d[0].reusable = 7;
+	d[0].exact = 0;
+	d[1].available = 400;
+	d[1].available_min = 400;
+	d[1].exact = 1;
+	snap.dests = d;
+	snap.ndests = 2;
+	snap.usable = 500;
+	snap.available_new_destination = 480;
+	snap.available_new_destination_min = 450;
+	snap.bind_src = SOCK_BSRC_AUTOBOUND;
+	snap.bind_unknown = 30;
+	snap.exact = 0;
+	snprintf(snap.netns, sizeof(snap.netns), "net:[1]");
+	strbuf_init(&om);
+	assert_int_equal(out_openmetrics_snapshot(&om, &snap, &run), 0);
+	check_structure(om.buf);
+	assert_true(metric(om.buf, "porttop_destination_ports_available{proto=\"tcp\","
+			   "saddr=\"10.0.0.1\",daddr=\"10.0.0.2\",dport=\"443\"}") == 98);
+	assert_true(metric(om.buf, "porttop_destination_ports_available_min{proto=\"tcp\","
+			   "saddr=\"10.0.0.1\",daddr=\"10.0.0.2\",dport=\"443\"}") == 68);
+	assert_true(metric(om.buf, "porttop_destination_ports_reusable{proto=\"tcp\","
+			   "saddr=\"10.0.0.1\",daddr=\"10.0.0.2\",dport=\"443\"}") == 7);
+	assert_true(metric(om.buf, "porttop_destination_exact{proto=\"tcp\","
+			   "saddr=\"10.0.0.1\",daddr=\"10.0.0.2\",dport=\"443\"}") == 0);
+	assert_true(metric(om.buf, "porttop_destination_ports_available_min{proto=\"tcp\","
+			   "saddr=\"10.0.0.1\",daddr=\"10.0.0.3\",dport=\"443\"}") == 400);
+	assert_true(metric(om.buf, "porttop_destination_exact{proto=\"tcp\","
+			   "saddr=\"10.0.0.1\",daddr=\"10.0.0.3\",dport=\"443\"}") == 1);
+	assert_non_null(strstr(om.buf, "# HELP porttop_destination_ports_available_min "));
+	assert_non_null(strstr(om.buf, "# TYPE porttop_destination_exact gauge\n"));
+	assert_true(metric(om.buf, "porttop_new_destination_ports_available") == 480);
+	assert_true(metric(om.buf, "porttop_new_destination_ports_available_min") == 450);
+	assert_true(metric(om.buf, "porttop_bind_source_info{source=\"autobound\"}") == 1);
+	assert_int_equal(count_lines(om.buf, "porttop_bind_source_info{"), 1);
+	assert_true(metric(om.buf, "porttop_bind_unknown_sockets") == 30);
+	assert_true(metric(om.buf, "porttop_exact") == 0);
+
+	strbuf_reset(&om);
+	d[0].available_min = 98;
+	d[0].exact = 1;
+	snap.exact = 1;
+	snap.bind_src = SOCK_BSRC_BPF;
+	snap.bind_unknown = 0;
+	assert_int_equal(out_openmetrics_snapshot(&om, &snap, &run), 0);
+	check_structure(om.buf);
+	assert_true(metric(om.buf, "porttop_destination_exact{proto=\"tcp\","
+			   "saddr=\"10.0.0.1\",daddr=\"10.0.0.2\",dport=\"443\"}") == 1);
+	assert_true(metric(om.buf, "porttop_bind_source_info{source=\"bpf\"}") == 1);
+	assert_true(metric(om.buf, "porttop_exact") == 1);
+	strbuf_release(&om);
+}
+
 static void test_label_escaping(void **state)
 {
 	struct strbuf sb;
@@ -309,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_values_match_json),
 		cmocka_unit_test(test_unknown_sysctls),
 		cmocka_unit_test(test_label_escaping),
+		cmocka_unit_test(test_exactness),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -339,6 +339,8 @@ static void fix_dest(struct snap_dest *d, int family, const char *saddr,
 	set_addr(family, daddr, d->daddr);
 	d->dport = dport;
 	d->available = available;
+	d->available_min = available;   /* exact unless a test says not */
+	d->exact = 1;
 	d->headroom_pct = 100.0 * available / 28232;
 	d->eta_s = SNAP_NO_ETA;
 }
@@ -381,6 +383,10 @@ static struct fixture *fixture_new(void)
 	s->udp_ports_in_range = 2;
 	s->ports_in_use = 1234;
 	s->owned_ports = 3;
+	s->available_new_destination = 28229;
+	s->available_new_destination_min = 28229;
+	s->bind_src = SOCK_BSRC_BPF;
+	s->exact = 1;
 
 	fix_dest(&f->dests[0], AF_INET, "10.0.0.1", "10.0.0.2", 443, 120);
 	f->dests[0].states[SOCK_ESTABLISHED] = 600;
@@ -557,7 +563,11 @@ static void test_json_snapshot_full(void **state)
 				  "\"tcp_fin_timeout\": null, \"tcp_max_tw_buckets\": 262144, "
 				  "\"tcp_tw_reuse_delay_ms\": 1000}"));
 	assert_non_null(strstr(js, "\"udp\": {\"sockets\": 4, \"ports_in_range\": 2}"));
-	assert_non_null(strstr(js, "\"ephemeral\": {\"ports_in_use\": 1234, \"owned_ports\": 3}"));
+	assert_non_null(strstr(js, "\"ephemeral\": {\"ports_in_use\": 1234, \"owned_ports\": 3, "
+				  "\"available_new_destination\": 28229, "
+				  "\"available_new_destination_min\": 28229}, "
+				  "\"exact\": true, \"bind_source\": \"bpf\", "
+				  "\"inexact_reason\": null, "));
 
 	/* destinations in the snapshot's order */
 	d0 = strstr(js, "{\"proto\": \"tcp\", \"saddr\": \"10.0.0.1\", \"daddr\": \"10.0.0.2\", \"dport\": 443, ");
@@ -567,11 +577,13 @@ static void test_json_snapshot_full(void **state)
 	assert_true(d0 < d1);
 	assert_true(strstr(js, "\"destinations\": [") < d0);
 	assert_non_null(strstr(d0, "\"in_use\": 1217, \"reusable\": 5, \"available\": 120, "
+				  "\"available_min\": 120, \"exact\": true, "
 				  "\"headroom_pct\": 0.4, \"close_rate\": 10.250, \"eta_s\": 90.0, "
 				  "\"close_rate_last\": 12.500, \"time_wait_rate\": 9.750, "
 				  "\"new_rate\": 11.000, \"closes\": 25}"));
 	/* NaN headroom is null; SNAP_NO_ETA is null */
-	assert_non_null(strstr(d1, "\"available\": 28000, \"headroom_pct\": null, "
+	assert_non_null(strstr(d1, "\"available\": 28000, \"available_min\": 28000, "
+				  "\"exact\": true, \"headroom_pct\": null, "
 				  "\"close_rate\": 0.000, \"eta_s\": null, "
 				  "\"close_rate_last\": 0.000, \"time_wait_rate\": 0.000, "
 				  "\"new_rate\": 0.000, \"closes\": 0}"));
@@ -753,8 +765,10 @@ static void test_text_full(void **state)
 	assert_non_null(strstr(txt, want));
 	assert_non_null(strstr(txt, "UDP 4 sockets (2 ports in range)\n"));
 	assert_non_null(strstr(txt, "\nWorst: tcp 10.0.0.1 -> 10.0.0.2:443  available 120 of 28232"
-				    " (0.4% headroom)\nForecast: tcp 10.0.0.1 -> 10.0.0.2:443"
+				    " (0.4% headroom)\nNew destination: 28229 available\n"
+				    "Forecast: tcp 10.0.0.1 -> 10.0.0.2:443"
 				    " exhausted in 90 s\n"));
+	assert_null(strstr(txt, "Inexact"));
 
 	/* the table: header, then the rows in the snapshot's order */
 	hdr = line_starting(txt, "PROTO ");
@@ -786,6 +800,104 @@ static void test_text_full(void **state)
 	assert_non_null(strstr(txt, "\n\nwarning: TIME_WAIT \"buckets\" near "
 				    "tcp_max_tw_buckets\\\n\n"));
 	assert_null(strstr(txt, "more destinations"));
+	free(txt);
+	free(f);
+}
+
+/* An inexact destination: the sure figure and the estimate. */
+static void fixture_inexact(struct fixture *f)
+{
+	f->dests[0].available = 98;
+	f->dests[0].available_min = 68;
+	f->dests[0].exact = 0;
+	f->snap.available_new_destination = 28229;
+	f->snap.available_new_destination_min = 28199;
+	f->snap.bind_src = SOCK_BSRC_AUTOBOUND;
+	f->snap.bind_unknown = 30;
+	f->snap.exact = 0;
+	snprintf(f->snap.inexact_why, sizeof(f->snap.inexact_why),
+		 "30 sockets of unknown port ownership: run as root with BPF for exact figures");
+}
+
+static void test_json_inexact(void **state)
+{
+	struct fixture *f = fixture_new();
+	const char *d0, *d1;
+	char *js;
+
+	(void)state;
+	fixture_inexact(f);
+	js = json_of(&f->snap);
+	check_json_line(js);
+	assert_non_null(strstr(js, "\"ephemeral\": {\"ports_in_use\": 1234, \"owned_ports\": 3, "
+				  "\"available_new_destination\": 28229, "
+				  "\"available_new_destination_min\": 28199}, "
+				  "\"exact\": false, \"bind_source\": \"autobound\", "
+				  "\"inexact_reason\": \"30 sockets of unknown port ownership: "
+				  "run as root with BPF for exact figures\", "));
+	d0 = strstr(js, "\"dport\": 443, ");
+	d1 = strstr(js, "\"dport\": 8443, ");
+	assert_non_null(d0);
+	assert_non_null(d1);
+	assert_non_null(strstr(d0, "\"reusable\": 5, \"available\": 98, \"available_min\": 68, "
+				  "\"exact\": false, \"headroom_pct\""));
+	/* the other destination stays exact */
+	assert_non_null(strstr(d1, "\"available\": 28000, \"available_min\": 28000, "
+				  "\"exact\": true, "));
+	free(js);
+	/* no source */
+	f->snap.bind_src = SOCK_BSRC_NONE;
+	js = json_of(&f->snap);
+	assert_non_null(strstr(js, "\"exact\": false, \"bind_source\": \"none\", "));
+	free(js);
+	free(f);
+}
+
+static void test_text_inexact(void **state)
+{
+	struct fixture *f = fixture_new();
+	char line[512];
+	long r0;
+	char *txt;
+
+	(void)state;
+	fixture_inexact(f);
+	txt = text_of(&f->snap);
+	check_text(txt);
+	/* ASCII in batch output: no UTF-8 "≥" */
+	assert_null(strstr(txt, "\xe2\x89\xa5"));
+	assert_non_null(strstr(txt, "\nWorst: tcp 10.0.0.1 -> 10.0.0.2:443  available >=68 ~98 of 28232"
+				    " (0.4% headroom)\nNew destination: >=28199 ~28229 available\n"
+				    "Inexact (>=sure ~estimate): 30 sockets of unknown port "
+				    "ownership: run as root\n  with BPF for exact figures\n"));
+	r0 = line_starting(txt, "tcp   10.0.0.1 ");
+	assert_true(r0 > 0);
+	assert_true(get_line(txt, (size_t)r0, line, sizeof(line)));
+	assert_string_equal(line, "tcp   " "10.0.0.1   " " " "10.0.0.2:443      "
+				  " 610   600     7   1217 >=68 ~98     0.4%    - 90s");
+	/* the exact destination keeps its plain figure */
+	r0 = line_starting(txt, "tcp   2001:db8::1 ");
+	assert_true(get_line(txt, (size_t)r0, line, sizeof(line)));
+	assert_non_null(strstr(line, "     15    28000 "));
+	free(txt);
+
+	/* a long reason wraps within 80 columns, words whole */
+	snprintf(f->snap.inexact_why, sizeof(f->snap.inexact_why),
+		 "3000 TCP sockets of unknown port ownership (sock_diag cannot "
+		 "tell bind(addr, 0) from connect()): run porttop as root with "
+		 "BPF for exact figures");
+	txt = text_of(&f->snap);
+	check_text(txt);
+	assert_non_null(strstr(txt, "\nInexact (>=sure ~estimate): 3000 TCP sockets of "
+				    "unknown port ownership\n  (sock_diag cannot tell "
+				    "bind(addr, 0) from connect()): run porttop as root "
+				    "with\n  BPF for exact figures\n"));
+	free(txt);
+	/* with no reason given, still a reason */
+	f->snap.inexact_why[0] = '\0';
+	txt = text_of(&f->snap);
+	assert_non_null(strstr(txt, "\nInexact (>=sure ~estimate): the port ownership "
+				    "of some sockets is unknown\n"));
 	free(txt);
 	free(f);
 }
@@ -1111,6 +1223,8 @@ int main(void)
 		cmocka_unit_test(test_json_states_order),
 		cmocka_unit_test(test_json_nonfinite_and_empty),
 		cmocka_unit_test(test_text_full),
+		cmocka_unit_test(test_json_inexact),
+		cmocka_unit_test(test_text_inexact),
 		cmocka_unit_test(test_text_states),
 		cmocka_unit_test(test_text_more),
 		cmocka_unit_test(test_text_wide),

@@ -118,6 +118,13 @@ static void make_sample(struct sample *s, unsigned k, unsigned base)
 		struct sock_rec r;
 
 		sock_fill(&r, first + i);
+		/* bind states: every value, one that changes over a socket's
+		 * life (k >= 12), none at all every fourth sample */
+		if (r.proto == IPPROTO_TCP && k % 4 != 3) {
+			r.bind = (uint8_t)((first + i) % 3);
+			if (k >= 12 && (first + i) % 4 == 0)
+				r.bind = SOCK_BIND_OWNED;
+		}
 		/* countdown since the socket appeared, plus jitter */
 		if (r.expires_ms > 0) {
 			uint32_t age = k * 500 + rnd() % 5;
@@ -133,6 +140,10 @@ static void make_sample(struct sample *s, unsigned k, unsigned base)
 		s->socks.v[3] = s->socks.v[9];
 		s->socks.v[9] = tmp;
 	}
+	s->bind_src = k % 4 == 3 ? SOCK_BSRC_NONE :
+		      k % 4 == 1 ? SOCK_BSRC_AUTOBOUND : SOCK_BSRC_BPF;
+	snprintf(s->bind_why, sizeof(s->bind_why), "%s",
+		 k % 4 == 1 ? "BPF reader not loaded: needs CAP_BPF" : "");
 	s->time = t;
 	s->mono = 5000.0 + k * 0.5 + (rnd() % 1000) / 1e6;
 	snprintf(s->netns, sizeof(s->netns), "net:[4026531840]");
@@ -270,6 +281,7 @@ static void assert_sock_equal(const struct sock_rec *a, const struct sock_rec *b
 	assert_int_equal(a->cgroup_id, b->cgroup_id);
 	assert_int_equal(a->ifindex, b->ifindex);
 	assert_int_equal(a->expires_ms, b->expires_ms);
+	assert_int_equal(a->bind, b->bind);
 }
 
 static void assert_sample_equal(const struct sample *a, const struct sample *b)
@@ -278,6 +290,8 @@ static void assert_sample_equal(const struct sample *a, const struct sample *b)
 
 	assert_true(a->time == b->time);
 	assert_true(a->mono == b->mono);
+	assert_int_equal(a->bind_src, b->bind_src);
+	assert_string_equal(a->bind_why, b->bind_why);
 	assert_string_equal(a->netns, b->netns);
 	assert_int_equal(a->sys.port_low, b->sys.port_low);
 	assert_int_equal(a->sys.port_high, b->sys.port_high);
@@ -973,6 +987,379 @@ static void test_size(void **state)
 	strbuf_release(&err);
 }
 
+/* ---- bind states (sock_rec.bind, sample.bind_src) ---------------------- */
+
+/* Three TCP sockets toward one destination and a UDP one. */
+static void bind_sample(struct sample *s, double t, int src, const char *why,
+			const uint8_t *binds)
+{
+	uint32_t i;
+
+	sockvec_clear(&s->socks);
+	for (i = 0; i < 4; i++) {
+		struct sock_rec r;
+
+		sock_fill(&r, 1 + i);   /* 1..4: TCP, IPv4, ESTABLISHED */
+		if (i == 3) {
+			r.proto = IPPROTO_UDP;
+			r.state = SOCK_CLOSE;
+		} else {
+			r.bind = binds[i];
+		}
+		assert_int_equal(sockvec_push(&s->socks, &r), 0);
+	}
+	s->time = t;
+	s->mono = t - 1763800000.0;
+	sysctl_defaults(&s->sys);
+	s->bind_src = src;
+	snprintf(s->bind_why, sizeof(s->bind_why), "%s", why);
+}
+
+/* Write the samples, read them back, compare. */
+static void bind_roundtrip(const char *name, struct sample *v, unsigned n)
+{
+	struct rec_writer *w;
+	struct rec_reader *r;
+	struct strbuf err;
+	struct sample got;
+	char path[128];
+	unsigned k;
+
+	path_in_tmp(path, sizeof(path), name);
+	strbuf_init(&err);
+	sample_init(&got);
+	assert_int_equal(rec_writer_open(&w, path, "h", &err), 0);
+	for (k = 0; k < n; k++)
+		assert_int_equal(rec_writer_append(w, &v[k]), 0);
+	assert_true(rec_writer_keys(w) < n);  /* deltas too */
+	rec_writer_close(w);
+	assert_int_equal(rec_reader_open(&r, path, &err), 0);
+	assert_int_equal(rec_reader_count(r), n);
+	assert_int_equal(rec_reader_ndamage(r), 0);
+	for (k = 0; k < n; k++) {
+		size_t i;
+
+		assert_int_equal(rec_reader_read(r, k, &got), 0);
+		assert_int_equal(got.bind_src, v[k].bind_src);
+		assert_string_equal(got.bind_why, v[k].bind_why);
+		assert_int_equal(got.socks.len, v[k].socks.len);
+		for (i = 0; i < got.socks.len; i++)
+			assert_int_equal(got.socks.v[i].bind, v[k].socks.v[i].bind);
+	}
+	rec_reader_free(r);
+	sample_release(&got);
+	strbuf_release(&err);
+}
+
+/*
+ * Every bind value and source, and changes of bind alone between samples
+ * of otherwise equal sockets: a delta must not copy the base's bind.
+ */
+static void test_bind_roundtrip(void **state)
+{
+	static const uint8_t binds[][3] = {
+		{ SOCK_BIND_AUTO, SOCK_BIND_AUTO, SOCK_BIND_AUTO },
+		{ SOCK_BIND_AUTO, SOCK_BIND_OWNED, SOCK_BIND_AUTO },
+		{ SOCK_BIND_UNKNOWN, SOCK_BIND_OWNED, SOCK_BIND_UNKNOWN },
+		{ SOCK_BIND_UNKNOWN, SOCK_BIND_UNKNOWN, SOCK_BIND_UNKNOWN },
+		{ SOCK_BIND_OWNED, SOCK_BIND_AUTO, SOCK_BIND_UNKNOWN },
+		{ SOCK_BIND_OWNED, SOCK_BIND_AUTO, SOCK_BIND_UNKNOWN },
+	};
+	static const int srcs[] = {
+		SOCK_BSRC_BPF, SOCK_BSRC_BPF, SOCK_BSRC_AUTOBOUND,
+		SOCK_BSRC_NONE, SOCK_BSRC_BPF, SOCK_BSRC_AUTOBOUND,
+	};
+	static const char *whys[] = {
+		"", "", "BPF reader not loaded: needs CAP_BPF", "", "",
+		"BPF program rejected",
+	};
+	struct sample v[6];
+	unsigned k;
+
+	(void)state;
+	for (k = 0; k < 6; k++) {
+		sample_init(&v[k]);
+		bind_sample(&v[k], 1763800000.0 + k, srcs[k], whys[k], binds[k]);
+	}
+	bind_roundtrip("bind.ptr", v, 6);
+	/* the same backwards: every transition the other way round */
+	for (k = 0; k < 6; k++)
+		bind_sample(&v[k], 1763800000.0 + k, srcs[5 - k], whys[5 - k],
+			    binds[5 - k]);
+	bind_roundtrip("bind-rev.ptr", v, 6);
+	release_samples(v, 6);
+}
+
+/* A recording made before bind states existed: no bind information. */
+static void test_bind_old_recording(void **state)
+{
+	struct rec_reader *r;
+	struct strbuf err;
+	struct sample got;
+	size_t k, i, tcp = 0;
+
+	(void)state;
+	strbuf_init(&err);
+	sample_init(&got);
+	/* what the reader must not keep from a previous sample */
+	got.bind_src = SOCK_BSRC_BPF;
+	snprintf(got.bind_why, sizeof(got.bind_why), "stale");
+	assert_int_equal(rec_reader_open(&r, TESTDATA "/demo.ptr", &err), 0);
+	assert_true(rec_reader_count(r) > 10);
+	assert_int_equal(rec_reader_ndamage(r), 0);
+	for (k = 0; k < rec_reader_count(r); k++) {
+		assert_int_equal(rec_reader_read(r, k, &got), 0);
+		assert_int_equal(got.bind_src, SOCK_BSRC_NONE);
+		assert_string_equal(got.bind_why, "");
+		for (i = 0; i < got.socks.len; i++) {
+			assert_int_equal(got.socks.v[i].bind, SOCK_BIND_UNKNOWN);
+			tcp += got.socks.v[i].proto == IPPROTO_TCP;
+		}
+	}
+	assert_true(tcp > 0);
+	rec_reader_free(r);
+	sample_release(&got);
+	strbuf_release(&err);
+}
+
+static size_t varint_len(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < 10; i++)
+		if (!(p[i] & 0x80))
+			return i + 1;
+	return 0;
+}
+
+static uint64_t varint_at(const uint8_t *p, size_t len)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+	return v;
+}
+
+/*
+ * The file with the BIND section of its last record (the first after the
+ * header when there is one, else the one starting at `last`) replaced by
+ * body (or dropped, body NULL), framed and checksummed again. *out_len:
+ * the new file's length.
+ */
+static uint8_t *bind_rebuild_at(const uint8_t *f, size_t flen, size_t last,
+				const uint8_t *body, size_t blen, size_t *out_len)
+{
+	size_t hlen = last ? last : 16 + (size_t)(f[12] | f[13] << 8 | f[14] << 16 |
+						  (uint32_t)f[15] << 24) + 4;
+	const uint8_t *pay = f + hlen + REC_RECORD_HEAD;
+	size_t plen = flen - hlen - REC_RECORD_HEAD, off, vl, sec = 0, seclen = 0;
+	uint8_t *o;
+	size_t n = 0, i;
+	uint32_t crc;
+
+	assert_memory_equal(f + hlen, "\xf0PTS", 4);
+	/* kind, seq, run, then sections */
+	vl = varint_len(pay + 1, plen - 1);
+	assert_true(vl > 0);
+	off = 1 + vl + 8;
+	while (off < plen) {
+		size_t l = varint_len(pay + off + 1, plen - off - 1);
+		uint64_t slen = varint_at(pay + off + 1, l);
+
+		assert_true(l > 0 && off + 1 + l + slen <= plen);
+		if (pay[off] == 0x0d) {
+			sec = off;
+			seclen = 1 + l + (size_t)slen;
+		}
+		off += 1 + l + (size_t)slen;
+	}
+	assert_int_equal(off, plen);
+	assert_true(seclen > 0);                 /* the section was written */
+	o = malloc(flen + blen + 16);
+	assert_non_null(o);
+	memcpy(o, f, hlen + REC_RECORD_HEAD);
+	n = hlen + REC_RECORD_HEAD;
+	memcpy(o + n, pay, sec);
+	n += sec;
+	if (body) {
+		o[n++] = 0x0d;
+		assert_true(blen < 128);
+		o[n++] = (uint8_t)blen;
+		memcpy(o + n, body, blen);
+		n += blen;
+	}
+	memcpy(o + n, pay + sec + seclen, plen - sec - seclen);
+	n += plen - sec - seclen;
+	plen = n - hlen - REC_RECORD_HEAD;
+	for (i = 0; i < 4; i++)
+		o[hlen + 4 + i] = (uint8_t)(plen >> (8 * i));
+	crc = rec_crc32(0, o + hlen + 4, 4);
+	crc = rec_crc32(crc, o + hlen + REC_RECORD_HEAD, plen);
+	for (i = 0; i < 4; i++)
+		o[hlen + 8 + i] = (uint8_t)(crc >> (8 * i));
+	*out_len = n;
+	return o;
+}
+
+static uint8_t *bind_rebuild(const uint8_t *f, size_t flen, const uint8_t *body,
+			     size_t blen, size_t *out_len)
+{
+	return bind_rebuild_at(f, flen, 0, body, blen, out_len);
+}
+
+/* Read a one-record file from memory: 0 and the sample, or -1 when the
+ * record was refused (and reported as damage). */
+static int bind_read(const uint8_t *buf, size_t len, struct sample *got)
+{
+	struct rec_reader *r;
+	struct strbuf err;
+	int ret;
+
+	strbuf_init(&err);
+	assert_int_equal(rec_reader_open_mem(&r, buf, len, &err), 0);
+	if (rec_reader_count(r) == 1) {
+		assert_int_equal(rec_reader_ndamage(r), 0);
+		assert_int_equal(rec_reader_read(r, 0, got), 0);
+		ret = 0;
+	} else {
+		assert_int_equal(rec_reader_count(r), 0);
+		assert_int_equal(rec_reader_ndamage(r), 1);
+		ret = -1;
+	}
+	rec_reader_free(r);
+	strbuf_release(&err);
+	return ret;
+}
+
+/* A damaged BIND section is refused, never read as bind states. */
+static void test_bind_corrupt(void **state)
+{
+	static const uint8_t binds[3] = {
+		SOCK_BIND_AUTO, SOCK_BIND_OWNED, SOCK_BIND_UNKNOWN,
+	};
+	/* what the writer writes: BPF, "ok", run 0, AUTO, run 0, OWNED,
+	 * run 0, UNKNOWN, run 1 (the UDP socket as predicted) */
+	static const uint8_t good[] = { 2, 2, 'o', 'k', 0, 1, 0, 2, 0, 0, 1 };
+	static const struct {
+		uint8_t b[12];
+		size_t n;
+	} bad[] = {
+		{ { 0 }, 0 },                                 /* empty */
+		{ { 3, 0, 4 }, 3 },                           /* source 3 */
+		{ { 2 }, 1 },                                 /* no reason */
+		{ { 2, 5, 'a' }, 3 },                         /* reason cut */
+		{ { 2, 0, 0, 3, 3 }, 5 },                     /* bind 3 */
+		{ { 2, 0, 0, 0xff }, 4 },                     /* bind 255 */
+		{ { 2, 0, 5 }, 3 },                           /* run past the end */
+		{ { 2, 0, 0, 1, 0 }, 5 },                     /* cut after a pair */
+		{ { 2, 0, 0x80 }, 3 },                        /* varint cut */
+	};
+	struct rec_writer *w;
+	struct strbuf err;
+	struct sample s, got;
+	char path[128];
+	uint8_t *f, *o;
+	size_t flen, olen, i;
+
+	(void)state;
+	path_in_tmp(path, sizeof(path), "bind1.ptr");
+	strbuf_init(&err);
+	sample_init(&s);
+	sample_init(&got);
+	bind_sample(&s, 1763800000.0, SOCK_BSRC_BPF, "ok", binds);
+	assert_int_equal(rec_writer_open(&w, path, "h", &err), 0);
+	assert_int_equal(rec_writer_append(w, &s), 0);
+	rec_writer_close(w);
+	f = slurp(path, &flen);
+
+	/* the rebuilt good body reads back as written: the rebuild is sound */
+	o = bind_rebuild(f, flen, good, sizeof(good), &olen);
+	assert_int_equal(olen, flen);
+	assert_memory_equal(o, f, flen);
+	assert_int_equal(bind_read(o, olen, &got), 0);
+	assert_int_equal(got.bind_src, SOCK_BSRC_BPF);
+	assert_string_equal(got.bind_why, "ok");
+	for (i = 0; i < 3; i++)
+		assert_int_equal(got.socks.v[i].bind, binds[i]);
+	free(o);
+	/* without the section: an old recording, nothing known */
+	o = bind_rebuild(f, flen, NULL, 0, &olen);
+	assert_int_equal(bind_read(o, olen, &got), 0);
+	assert_int_equal(got.bind_src, SOCK_BSRC_NONE);
+	assert_string_equal(got.bind_why, "");
+	for (i = 0; i < got.socks.len; i++)
+		assert_int_equal(got.socks.v[i].bind, SOCK_BIND_UNKNOWN);
+	free(o);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o = bind_rebuild(f, flen, bad[i].b, bad[i].n, &olen);
+		if (bind_read(o, olen, &got) != -1)
+			fail_msg("damaged BIND section %zu was read", i);
+		free(o);
+	}
+	free(f);
+	sample_release(&s);
+	sample_release(&got);
+	strbuf_release(&err);
+}
+
+/*
+ * A delta whose BIND section is gone (what a writer without bind states
+ * would have written) has no bind states, though its sockets are copies
+ * of a base that had them.
+ */
+static void test_bind_delta_without_section(void **state)
+{
+	static const uint8_t binds[3] = {
+		SOCK_BIND_AUTO, SOCK_BIND_OWNED, SOCK_BIND_AUTO,
+	};
+	struct rec_writer *w;
+	struct rec_reader *r;
+	struct strbuf err;
+	struct sample s, got;
+	char path[128];
+	uint8_t *f, *o;
+	size_t flen, olen, hlen, i;
+	uint32_t len1;
+
+	(void)state;
+	path_in_tmp(path, sizeof(path), "bind2.ptr");
+	strbuf_init(&err);
+	sample_init(&s);
+	sample_init(&got);
+	assert_int_equal(rec_writer_open(&w, path, "h", &err), 0);
+	bind_sample(&s, 1763800000.0, SOCK_BSRC_BPF, "", binds);
+	assert_int_equal(rec_writer_append(w, &s), 0);
+	s.time += 1.0;
+	s.mono += 1.0;
+	assert_int_equal(rec_writer_append(w, &s), 0);
+	assert_int_equal(rec_writer_keys(w), 1);
+	rec_writer_close(w);
+	f = slurp(path, &flen);
+	hlen = 16 + (size_t)(f[12] | f[13] << 8 | f[14] << 16 | (uint32_t)f[15] << 24) + 4;
+	len1 = (uint32_t)(f[hlen + 4] | f[hlen + 5] << 8 | f[hlen + 6] << 16 |
+			  (uint32_t)f[hlen + 7] << 24);
+	o = bind_rebuild_at(f, flen, hlen + REC_RECORD_HEAD + len1, NULL, 0, &olen);
+	assert_int_equal(rec_reader_open_mem(&r, o, olen, &err), 0);
+	assert_int_equal(rec_reader_count(r), 2);
+	assert_int_equal(rec_reader_ndamage(r), 0);
+	assert_int_equal(rec_reader_read(r, 0, &got), 0);
+	assert_int_equal(got.bind_src, SOCK_BSRC_BPF);
+	assert_int_equal(got.socks.v[1].bind, SOCK_BIND_OWNED);
+	assert_int_equal(rec_reader_read(r, 1, &got), 0);
+	assert_int_equal(got.bind_src, SOCK_BSRC_NONE);
+	assert_int_equal(got.socks.len, 4);
+	for (i = 0; i < got.socks.len; i++)
+		assert_int_equal(got.socks.v[i].bind, SOCK_BIND_UNKNOWN);
+	rec_reader_free(r);
+	free(o);
+	free(f);
+	sample_release(&s);
+	sample_release(&got);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -986,6 +1373,10 @@ int main(void)
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_replay_source),
 		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_bind_roundtrip),
+		cmocka_unit_test(test_bind_old_recording),
+		cmocka_unit_test(test_bind_corrupt),
+		cmocka_unit_test(test_bind_delta_without_section),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

@@ -102,6 +102,8 @@ static void add_dest(struct fixture *fx, const char *src, const char *dst,
 	d->sockets = tw + est;
 	d->in_use = tw + est;
 	d->available = 190 - 1 - d->in_use;
+	d->available_min = d->available;    /* exact unless a test says not */
+	d->exact = 1;
 	d->headroom_pct = 100.0 * d->available / 190.0;
 	d->eta_s = SNAP_NO_ETA;
 }
@@ -154,6 +156,10 @@ static int setup(void **state)
 		set_bit(s->sys.reserved, p);
 	set_bit(fx->owned, 40100);
 	s->owned_ports = 1;
+	s->available_new_destination = 190 - 1;
+	s->available_new_destination_min = 190 - 1;
+	s->bind_src = SOCK_BSRC_BPF;
+	s->exact = 1;
 
 	/* Destinations in the snapshot's order: available ascending. */
 	add_dest(fx, "127.0.0.1", "127.0.0.1", 5001, 25, 0);   /* 0: A, 164 */
@@ -383,6 +389,107 @@ static void test_dests_default(void **state)
 	assert_int_equal(uistate_level(&fx->st)->nrows, 3);
 }
 
+/* Inexact figures: A and B as ranges, C exact; the reason in the header. */
+static void make_inexact(struct fixture *fx)
+{
+	fx->dests[0].available_min = 134;     /* A: 164 estimated */
+	fx->dests[0].exact = 0;
+	fx->dests[2].available_min = 10;      /* B: 184 estimated */
+	fx->dests[2].exact = 0;
+	fx->snap.available_new_destination_min = 159;
+	fx->snap.exact = 0;
+	fx->snap.bind_src = SOCK_BSRC_AUTOBOUND;
+	fx->snap.bind_unknown = 30;
+	snprintf(fx->snap.inexact_why, sizeof(fx->snap.inexact_why),
+		 "30 sockets of unknown port ownership: run as root for exact figures");
+	refresh(fx);
+}
+
+/* Back to the exact fixture. */
+static void make_exact(struct fixture *fx)
+{
+	fx->dests[0].available_min = fx->dests[0].available;
+	fx->dests[0].exact = 1;
+	fx->dests[2].available_min = fx->dests[2].available;
+	fx->dests[2].exact = 1;
+	fx->snap.available_new_destination_min = fx->snap.available_new_destination;
+	fx->snap.exact = 1;
+	fx->snap.bind_src = SOCK_BSRC_BPF;
+	fx->snap.bind_unknown = 0;
+	fx->snap.inexact_why[0] = '\0';
+	refresh(fx);
+}
+
+static void test_dests_inexact(void **state)
+{
+	struct fixture *fx = *state;
+	int t, ya, yb, yc;
+
+	/* exact: plain figures, no reason line */
+	render(fx, 80, 24);
+	assert_true(frame_has(&fx->f, "new dest 189"));
+	assert_false(frame_has(&fx->f, ">="));
+	assert_false(frame_has(&fx->f, "~ "));
+
+	make_inexact(fx);
+	render(fx, 80, 24);
+	assert_true(frame_has(&fx->f, "worst "));
+	assert_true(frame_has(&fx->f, ">=134 ~164 available (86.3%)"));
+	assert_true(frame_has(&fx->f, "new dest >=159 ~189"));
+	assert_true(frame_has(&fx->f, "~ 30 sockets of unknown port ownership: "
+				      "run as root for exact figures"));
+	/* sorted by the estimate, not by the bound: B (>= 10) stays last */
+	t = title_row(&fx->f, "REMOTE", "AVAIL");
+	assert_true(t >= 0);
+	ya = find_row(&fx->f, "127.0.0.1:5001", t);
+	yc = find_row(&fx->f, "10.0.0.2:443", t);
+	yb = find_row(&fx->f, "127.0.0.1:5002", t);
+	assert_int_equal(ya, t + 1);
+	assert_int_equal(yc, t + 2);
+	assert_int_equal(yb, t + 3);
+	assert_non_null(strstr(row(&fx->f, ya), " >=134 ~164 "));
+	assert_non_null(strstr(row(&fx->f, yb), " >=10 ~184 "));
+	assert_non_null(strstr(row(&fx->f, yc), " 179 "));
+	assert_null(strstr(row(&fx->f, yc), ">="));
+	/* the wider column still leaves 80 columns the headroom, the rate
+	 * and the forecast */
+	assert_non_null(strstr(row(&fx->f, ya), "86.3%"));
+	assert_non_null(strstr(row(&fx->f, t), "RATE/s"));
+	assert_non_null(strstr(row(&fx->f, t), "ETA"));
+	assert_true(frame_has(&fx->f, "F10Quit"));
+
+	/* a warning comes first; the reason counts as one more */
+	snprintf(fx->snap.warnings[0], SNAP_WARNING_LEN, "bound sockets not visible");
+	fx->snap.nwarnings = 1;
+	render(fx, 80, 24);
+	assert_true(frame_has(&fx->f, "! bound sockets not visible (+1 more)"));
+	fx->snap.nwarnings = 0;
+
+	/* the one-line header of a short terminal */
+	render(fx, 80, 12);
+	assert_true(frame_has(&fx->f, "worst >=134 ~164 (86.3%)"));
+}
+
+static void test_dests_inexact_utf8(void **state)
+{
+	struct fixture *fx = *state;
+	int t, ya;
+
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		skip();
+	fx->st.utf8 = 1;
+	fx->f.utf8 = 1;
+	make_inexact(fx);
+	render(fx, 80, 24);
+	assert_true(frame_has(&fx->f, "\xe2\x89\xa5" "134 ~164 available (86.3%)"));
+	assert_true(frame_has(&fx->f, "new dest \xe2\x89\xa5" "159 ~189"));
+	assert_false(frame_has(&fx->f, ">="));
+	t = title_row(&fx->f, "REMOTE", "AVAIL");
+	ya = find_row(&fx->f, "127.0.0.1:5001", t);
+	assert_int_equal(ya, t + 1);
+	assert_non_null(strstr(row(&fx->f, ya), " \xe2\x89\xa5" "134 ~164 "));
+}
+
 static void test_rates_eta_pids(void **state)
 {
 	struct fixture *fx = *state;
@@ -514,8 +621,14 @@ static void test_drill_dest_and_back(void **state)
 	render(fx, 80, 24);
 	assert_true(frame_has(&fx->f, "Destinations > tcp 127.0.0.1 -> 127.0.0.1:5001"));
 	assert_int_equal(lv->nrows, 25);
-	assert_true(frame_has(&fx->f, "TIME_WAIT 25  ESTABLISHED 0"));
+	assert_true(frame_has(&fx->f, "TIME_WAIT 25 (0 reusable)  ESTABLISHED 0  other 0  in use 25"));
 	assert_true(frame_has(&fx->f, "Available 164 of 190"));
+	/* an estimate shows as a range here too */
+	make_inexact(fx);
+	render(fx, 80, 24);
+	assert_true(frame_has(&fx->f, "Available >=134 ~164 of 190 (86.3%)"));
+	make_exact(fx);
+	render(fx, 80, 24);
 	assert_true(frame_has(&fx->f, "25 TIME_WAIT (owned by no process)"));
 	t = title_row(&fx->f, "STATE", "REMOTE");
 	assert_true(t >= 0);
@@ -631,6 +744,11 @@ static void test_heatmap(void **state)
 	keys(fx, "d");
 	render(fx, 80, 24);
 	assert_true(frame_has(&fx->f, "tcp 127.0.0.1 -> 127.0.0.1:5001: available 164 of 190"));
+	make_inexact(fx);
+	render(fx, 80, 24);
+	assert_true(frame_has(&fx->f, "tcp 127.0.0.1 -> 127.0.0.1:5001: available >=134 ~164 of 190"));
+	make_exact(fx);
+	render(fx, 80, 24);
 	assert_int_equal(CELL(40000), 'T');
 	assert_int_equal(CELL(40120), '.');
 	assert_int_equal(CELL(40061), '.');
@@ -1810,6 +1928,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_heatmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heatmap_big_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heatmap_utf8_color, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dests_inexact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dests_inexact_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_empty_note, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_procs_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attribution, setup, teardown),

@@ -39,7 +39,8 @@ static int seg(struct line *l, const char *label, const char *value, uint16_t vs
 
 int header_lines(const struct uistate *st, int h)
 {
-	int extra = (st->error[0] || (st->snap && st->snap->nwarnings)) ? 1 : 0;
+	int extra = (st->error[0] || (st->snap && (st->snap->nwarnings ||
+						    !st->snap->exact))) ? 1 : 0;
 
 	if (h >= 20)
 		return 4 + extra;
@@ -192,9 +193,20 @@ static void line3(struct uistate *st, struct frame *f, struct rect r)
 	};
 	struct line l = { f, r.x, r.y, r.x + r.w, 2, r.x };
 	const struct snapshot *s = st->snap;
-	char v[32];
+	char v[64], nd[40];
 	size_t i;
+	int keep;
 
+	/* what connect() toward a destination with no socket yet gets */
+	fmt_avail(st, s->available_new_destination_min,
+		  s->available_new_destination,
+		  s->available_new_destination_min >= s->available_new_destination,
+		  nd, sizeof(nd));
+	/* room the segments after the rare states take */
+	snprintf(v, sizeof(v), "  UDP %u  owned %u  in use %u  new dest ",
+		 (unsigned)s->udp_sockets, (unsigned)s->owned_ports,
+		 (unsigned)s->ports_in_use);
+	keep = frame_text_width(f, v) + frame_text_width(f, nd);
 	snprintf(v, sizeof(v), "%u", (unsigned)s->tcp_sockets);
 	seg(&l, "TCP", v, ST_VALUE);
 	for (i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
@@ -205,8 +217,10 @@ static void line3(struct uistate *st, struct frame *f, struct rect r)
 		if (n == 0 && i >= 2)
 			continue;
 		snprintf(v, sizeof(v), "%u", (unsigned)n);
-		/* Keep room for UDP and owned: they matter more than rare states. */
-		if (i >= 2 && l.x + 30 > l.end)
+		/* Keep room for UDP, owned and the new destination: they
+		 * matter more than rare states. */
+		if (i >= 2 && l.x + 2 + (int)strlen(shown[i].name) + 1 +
+		    (int)strlen(v) + keep > l.end)
 			continue;
 		seg(&l, shown[i].name, v, ST_VALUE);
 	}
@@ -216,6 +230,7 @@ static void line3(struct uistate *st, struct frame *f, struct rect r)
 	seg(&l, "owned", v, ST_VALUE);
 	snprintf(v, sizeof(v), "%u", (unsigned)s->ports_in_use);
 	seg(&l, "in use", v, ST_VALUE);
+	seg(&l, "new dest", nd, ST_VALUE);
 	header_conntrack(&l, s);   /* nat */
 }
 
@@ -224,7 +239,7 @@ static void line4(struct uistate *st, struct frame *f, struct rect r)
 	const struct snapshot *s = st->snap;
 	const struct snap_dest *d;
 	struct dest_key k;
-	char dk[128], v[96], eta[16];
+	char dk[128], v[96], eta[16], av[40];
 	int x;
 
 	if (s->ndests == 0) {
@@ -236,8 +251,8 @@ static void line4(struct uistate *st, struct frame *f, struct rect r)
 	dest_key_of(d, &k);
 	fmt_dest(&k, dk, sizeof(dk));
 	fmt_eta(d->eta_s, eta, sizeof(eta));
-	snprintf(v, sizeof(v), "%u available (%.1f%%)%s%s", (unsigned)d->available,
-		 d->headroom_pct, d->eta_s >= 0 ? ", full in " : "", d->eta_s >= 0 ? eta : "");
+	fmt_avail(st, d->available_min, d->available, d->exact, av, sizeof(av));
+	snprintf(v, sizeof(v), "%s available (%.1f%%)%s%s", av, d->headroom_pct, d->eta_s >= 0 ? ", full in " : "", d->eta_s >= 0 ? eta : "");
 	x = r.x + frame_text(f, r.x, r.y, r.w, ST_LABEL, "worst ");
 	/* The numbers first, then as much of the destination as fits. */
 	{
@@ -266,11 +281,23 @@ static void line5(struct uistate *st, struct frame *f, struct rect r)
 			     st->error);
 		return;
 	}
-	if (!s || !s->nwarnings)
+	if (!s)
 		return;
+	if (!s->nwarnings) {
+		/* inexact figures: why, and how to get exact ones */
+		if (!s->exact) {
+			view_clean(st, clean, sizeof(clean), s->inexact_why,
+				   sizeof(s->inexact_why));
+			snprintf(w, sizeof(w), "~ %s", clean[0] ? clean :
+				 "estimates: the port ownership of some sockets is unknown");
+			frame_text(f, r.x, r.y, r.w, ST_DIM, w);
+		}
+		return;
+	}
 	view_clean(st, clean, sizeof(clean), s->warnings[0], sizeof(s->warnings[0]));
-	if (s->nwarnings > 1)
-		snprintf(w, sizeof(w), "! %s (+%zu more)", clean, s->nwarnings - 1);
+	if (s->nwarnings + !s->exact > 1)
+		snprintf(w, sizeof(w), "! %s (+%zu more)", clean,
+			 s->nwarnings + !s->exact - 1);
 	else
 		snprintf(w, sizeof(w), "! %s", clean);
 	frame_text(f, r.x, r.y, r.w, ST_WARN, w);
@@ -295,8 +322,11 @@ static void compact(struct uistate *st, struct frame *f, struct rect r)
 	snprintf(v, sizeof(v), "%u", (unsigned)s->tcp_states[SOCK_ESTABLISHED]);
 	seg(&l, "EST", v, ST_VALUE);
 	if (s->ndests) {
-		snprintf(v, sizeof(v), "%u (%.1f%%)", (unsigned)s->dests[0].available,
-			 s->dests[0].headroom_pct);
+		char av[40];
+
+		fmt_avail(st, s->dests[0].available_min, s->dests[0].available,
+			  s->dests[0].exact, av, sizeof(av));
+		snprintf(v, sizeof(v), "%s (%.1f%%)", av, s->dests[0].headroom_pct);
 		seg(&l, "worst", v, headroom_style(s->dests[0].headroom_pct));
 	}
 	snprintf(v, sizeof(v), "%u/%u", s->range_low, s->range_high);

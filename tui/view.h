@@ -150,6 +150,13 @@ void fmt_addr_port(int family, const uint8_t *addr, unsigned port, char *buf,
 const char *fmt_proto(unsigned proto);
 /* "1.2k", "15M": a count in at most 5 columns */
 void fmt_count(uint64_t n, char *buf, size_t len);
+/*
+ * Ports available: the count when exact (or the bound is not below the
+ * estimate), else the sure lower bound and the estimate, "≥68 ~98" with
+ * UTF-8 (st->utf8) and ">=68 ~98" without; each figure as fmt_count().
+ */
+void fmt_avail(const struct uistate *st, uint64_t min, uint64_t est, int exact,
+	       char *buf, size_t len);
 /* "45s", "12m", "3h", "-" */
 void fmt_eta(double secs, char *buf, size_t len);
 /* "tcp 10.0.0.1 -> 10.0.0.2:443" */

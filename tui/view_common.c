@@ -104,6 +104,20 @@ void fmt_count(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%lluM", (unsigned long long)(n / 1000000));
 }
 
+void fmt_avail(const struct uistate *st, uint64_t min, uint64_t est, int exact,
+	       char *buf, size_t len)
+{
+	char a[16], b[16];
+
+	if (exact || min >= est) {
+		fmt_count(est, buf, len);
+		return;
+	}
+	fmt_count(min, a, sizeof(a));
+	fmt_count(est, b, sizeof(b));
+	snprintf(buf, len, "%s%s ~%s", st && st->utf8 ? "\xe2\x89\xa5" : ">=", a, b);
+}
+
 void fmt_eta(double secs, char *buf, size_t len)
 {
 	if (secs < 0 || !isfinite(secs))

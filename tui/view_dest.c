@@ -23,7 +23,8 @@ static const struct col_def dest_cols[DC_COUNT] = {
 	[DC_EST] = { "EST", 5, 5, 1, AL_RIGHT, CUT_RIGHT, 1 },
 	[DC_OTHER] = { "OTH", 5, 5, 5, AL_RIGHT, CUT_RIGHT, 1 },
 	[DC_INUSE] = { "USED", 5, 5, 3, AL_RIGHT, CUT_RIGHT, 1 },
-	[DC_AVAIL] = { "AVAIL", 6, 6, 0, AL_RIGHT, CUT_RIGHT, 0 },
+	/* wider only for a range ("≥68 ~98"): exact figures keep 6 */
+	[DC_AVAIL] = { "AVAIL", 6, 14, 0, AL_RIGHT, CUT_RIGHT, 0 },
 	[DC_HEADROOM] = { "HEADROOM", 6, 24, 0, AL_LEFT, CUT_RIGHT, 0 },
 	[DC_RATE] = { "RATE/s", 6, 7, 4, AL_RIGHT, CUT_RIGHT, 1 },
 	[DC_ETA] = { "ETA", 5, 5, 3, AL_RIGHT, CUT_RIGHT, 0 },
@@ -132,7 +133,7 @@ static const char *dest_cell(struct uistate *st, const struct ui_level *lv, uint
 		fmt_count(d->in_use, buf, len);
 		return buf;
 	case DC_AVAIL:
-		fmt_count(d->available, buf, len);
+		fmt_avail(st, d->available_min, d->available, d->exact, buf, len);
 		*style = headroom_style(d->headroom_pct);
 		return buf;
 	case DC_RATE:

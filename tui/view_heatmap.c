@@ -338,7 +338,7 @@ static void hm_draw(struct uistate *st, struct ui_level *lv, struct frame *f, st
 	struct hm_geom g;
 	struct hm_bucket b;
 	struct rect grid;
-	char title[160], dk[120];
+	char title[224], dk[120];
 	const uint8_t *cat;
 	int info_h, rows, y, title_w;
 	long d = -1;
@@ -351,10 +351,14 @@ static void hm_draw(struct uistate *st, struct ui_level *lv, struct frame *f, st
 	if (lv->ctx.flags & CTX_DEST) {
 		d = dest_find(s, &lv->ctx.dest);
 		fmt_dest(&lv->ctx.dest, dk, sizeof(dk));
-		if (d >= 0)
-			snprintf(title, sizeof(title), "%s: available %u of %u (%.1f%%)", dk,
-				 (unsigned)s->dests[d].available, (unsigned)s->usable,
-				 s->dests[d].headroom_pct);
+		if (d >= 0) {
+			char av[40];
+
+			fmt_avail(st, s->dests[d].available_min, s->dests[d].available,
+				  s->dests[d].exact, av, sizeof(av));
+			snprintf(title, sizeof(title), "%s: available %s of %u (%.1f%%)", dk,
+				 av, (unsigned)s->usable, s->dests[d].headroom_pct);
+		}
 		else
 			snprintf(title, sizeof(title), "%s: no sockets now", dk);
 	} else {

@@ -482,7 +482,7 @@ static int proc_dests(struct uistate *st, struct ui_level *lv, struct frame *f,
 	size_t nt = 0, i, k;
 	uint32_t more = 0, none = 0;
 	const struct snapshot *s = st->snap;
-	char dk[128];
+	char dk[128], av[40];
 	int y = r.y;
 	const uint32_t *v;
 	size_t n = proc_socks_of(s, lv->ctx_proc, &v);
@@ -508,8 +508,9 @@ static int proc_dests(struct uistate *st, struct ui_level *lv, struct frame *f,
 				     nt - k);
 			break;
 		}
-		frame_printf(f, r.x, y, r.w, ST_NORMAL, "  %u to %s, available %u (%.1f%%)",
-			     (unsigned)t[k].n, dk, (unsigned)d->available, d->headroom_pct);
+		fmt_avail(st, d->available_min, d->available, d->exact, av, sizeof(av));
+		frame_printf(f, r.x, y, r.w, ST_NORMAL, "  %u to %s, available %s (%.1f%%)",
+			     (unsigned)t[k].n, dk, av, d->headroom_pct);
 		y++;
 	}
 	if (none && y < r.y + r.h)
@@ -522,7 +523,7 @@ static int proc_dests(struct uistate *st, struct ui_level *lv, struct frame *f,
 static int sock_summary(struct uistate *st, struct ui_level *lv, struct frame *f,
 			struct rect r)
 {
-	char buf[256], eta[16];
+	char buf[256], eta[16], av[40];
 	int y = r.y;
 
 	if (!st->snap || r.h < 6)
@@ -534,15 +535,17 @@ static int sock_summary(struct uistate *st, struct ui_level *lv, struct frame *f
 			return 0;
 		d = &st->snap->dests[lv->ctx_dest];
 		fmt_eta(d->eta_s, eta, sizeof(eta));
+		fmt_avail(st, d->available_min, d->available, d->exact, av, sizeof(av));
+		/* reusable TIME_WAIT entries are in use and, being reusable,
+		 * part of the available ports too */
 		frame_printf(f, r.x, y++, r.w, ST_NORMAL,
-			     "TIME_WAIT %u  ESTABLISHED %u  other %u  in use %u (reusable %u)",
-			     (unsigned)d->states[SOCK_TIME_WAIT],
+			     "TIME_WAIT %u (%u reusable)  ESTABLISHED %u  other %u  in use %u",
+			     (unsigned)d->states[SOCK_TIME_WAIT], (unsigned)d->reusable,
 			     (unsigned)d->states[SOCK_ESTABLISHED],
-			     (unsigned)dest_other(d), (unsigned)d->in_use,
-			     (unsigned)d->reusable);
+			     (unsigned)dest_other(d), (unsigned)d->in_use);
 		frame_printf(f, r.x, y, r.w, ST_NORMAL,
-			     "Available %u of %u (%.1f%%)  close rate %.1f/s  exhausted in %s",
-			     (unsigned)d->available, (unsigned)st->snap->usable,
+			     "Available %s of %u (%.1f%%)  close rate %.1f/s  exhausted in %s",
+			     av, (unsigned)st->snap->usable,
 			     d->headroom_pct, d->close_rate, eta);
 		frame_set_attr(f, (struct rect){ r.x, y, 9, 1 }, headroom_style(d->headroom_pct));
 		y++;

@@ -41,7 +41,11 @@ static void check_sample(const struct sample *s)
 		FUZZ_CHECK(r->family == AF_INET || r->family == AF_INET6);
 		FUZZ_CHECK(r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP);
 		FUZZ_CHECK(r->state >= SOCK_ESTABLISHED && r->state < SOCK_STATE_MAX);
+		FUZZ_CHECK(r->bind <= SOCK_BIND_OWNED);
 	}
+	FUZZ_CHECK(s->bind_src >= SOCK_BSRC_NONE && s->bind_src <= SOCK_BSRC_BPF);
+	FUZZ_CHECK(fuzz_bounded(s->bind_why, sizeof(s->bind_why)));
+	FUZZ_CHECK(fuzz_text_inert(s->bind_why, strlen(s->bind_why), 0));
 	FUZZ_CHECK(s->nowner == 0 || s->nowner == s->socks.len);
 	for (i = 0; i < s->nowner; i++)
 		FUZZ_CHECK(s->owner[i] == SAMPLE_NO_OWNER || s->owner[i] < s->nprocs);

@@ -87,8 +87,10 @@ int bpfport_parse(const void *buf, size_t len, struct bpfport_vec *out,
  * st->missing; LISTEN, BOUND and
  * NEW_SYN_RECV sockets are SOCK_BIND_OWNED whatever the records say).
  * When several records carry one cookie, OWNED wins over AUTO over
- * UNKNOWN. UDP sockets are not touched. Sorts recs by cookie (in place,
- * nothing allocated). Counts are added to st. Returns 0 or -ENOMEM.
+ * UNKNOWN. UDP sockets are not touched. Sorts recs by cookie (recs->v
+ * may be replaced by a new array; on a failed allocation the sort is done
+ * in place, slower). Counts are added to st. Returns 0 (-ENOMEM is kept
+ * in the contract for later use).
  */
 int bpfport_join(struct bpfport_vec *recs, struct sockvec *socks,
 		 struct bpfport_stats *st);

@@ -310,6 +310,52 @@ static void test_join(void **state)
 	sockvec_release(&sv);
 }
 
+/* Many sockets against a brute-force truth: the merge must agree. */
+static void test_join_many(void **state)
+{
+	enum { N = 5000 };
+	static uint8_t truth[N];
+	struct bpfport_vec v;
+	struct sockvec sv;
+	struct bpfport_stats st;
+	unsigned seed = 777;
+	size_t i, missing = 0;
+
+	(void)state;
+	bpfport_vec_init(&v);
+	sockvec_init(&sv);
+	for (i = 0; i < N; i++) {
+		unsigned r;
+
+		seed = seed * 1103515245u + 12345u;
+		r = seed >> 16;
+		/* sparse, spread cookies; a tenth without a record */
+		truth[i] = r % 10 == 0 ? SOCK_BIND_UNKNOWN :
+			   r % 3 == 0 ? SOCK_BIND_OWNED : SOCK_BIND_AUTO;
+		missing += truth[i] == SOCK_BIND_UNKNOWN;
+		push_sock(&sv, ((uint64_t)(N - i) << 20) + r, IPPROTO_TCP,
+			  SOCK_ESTABLISHED, 0);
+	}
+	/* records in an order of their own */
+	for (i = 0; i < N; i++) {
+		size_t k = (i * 2713) % N;
+
+		if (truth[k] != SOCK_BIND_UNKNOWN)
+			push_rec(&v, sv.v[k].cookie, truth[k]);
+	}
+	/* one socket twice in the dump */
+	assert_int_equal(sockvec_push(&sv, &sv.v[17]), 0);
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(bpfport_join(&v, &sv, &st), 0);
+	for (i = 0; i < N; i++)
+		assert_int_equal(sv.v[i].bind, truth[i]);
+	assert_int_equal(sv.v[N].bind, truth[17]);
+	assert_int_equal(st.missing, missing + (truth[17] == 0));
+	assert_int_equal(st.joined + st.missing, N + 1);
+	bpfport_vec_release(&v);
+	sockvec_release(&sv);
+}
+
 static void test_errors(void **state)
 {
 	static const int errs[] = {
@@ -634,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_parse_empty),
 		cmocka_unit_test(test_parse_random),
 		cmocka_unit_test(test_join),
+		cmocka_unit_test(test_join_many),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_live_netns),
 	};

@@ -362,6 +362,8 @@ static int map_err(int err)
 
 int bpfport_open(struct bpfport **out)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, opts,
+		    .object_name = "porttop_portstate");
 	struct bpfport *bp;
 	struct bpf_program *prog;
 	int err;
@@ -380,7 +382,7 @@ int bpfport_open(struct bpfport **out)
 		err = -ENOMEM;
 		goto fail;
 	}
-	bp->obj = bpf_object__open_mem(bpfport_obj, bpfport_obj_len, NULL);
+	bp->obj = bpf_object__open_mem(bpfport_obj, bpfport_obj_len, &opts);
 	if (!bp->obj) {
 		err = errno ? -errno : -EINVAL;
 		goto fail;

@@ -20,6 +20,13 @@
  *   bpfport_join()   records + a dump -> sock_rec.bind;
  *   bpfport_open()/bpfport_read()  the live iterator (root, or CAP_BPF
  *                    and CAP_PERFMON; BTF at /sys/kernel/btf/vmlinux).
+ *
+ * The parser and the join are always built; without HAVE_BPF (configure
+ * --disable-bpf, or no libbpf/clang) open and read return -ENOSYS.
+ *
+ * Request sockets (NEW_SYN_RECV) have no bucket of their own and are not
+ * written; bound-inactive sockets (BOUND) are not in the tables the
+ * iterator walks. The join gives both, and listeners, SOCK_BIND_OWNED.
  */
 
 /* The record as the BPF program writes it (host byte order, 16 bytes). */
@@ -34,6 +41,7 @@ struct bpfport_wire {
 	uint8_t version;          /* BPFPORT_WIRE_VERSION */
 };
 #define BPFPORT_WIRE_VERSION 1
+#define BPFPORT_WIRE_SIZE 16
 
 /* A parsed record: the wire record, its bucket judged. */
 struct bpfport_rec {
@@ -75,9 +83,14 @@ int bpfport_parse(const void *buf, size_t len, struct bpfport_vec *out,
 /*
  * Set sock_rec.bind of every TCP socket of socks from the record with the
  * same cookie (sockets without a cookie or without a record are left
- * SOCK_BIND_UNKNOWN and counted in st->missing; LISTEN and BOUND sockets
- * are SOCK_BIND_OWNED whatever the records say). Sorts recs by cookie.
- * Returns 0 or -ENOMEM.
+ * as they are, SOCK_BIND_UNKNOWN from a plain dump, and counted in
+ * st->missing; LISTEN, BOUND and
+ * NEW_SYN_RECV sockets are SOCK_BIND_OWNED whatever the records say).
+ * When several records carry one cookie, OWNED wins over AUTO over
+ * UNKNOWN. UDP sockets are not touched. Sorts recs by cookie (recs->v
+ * may be replaced by a new array; on a failed allocation the sort is done
+ * in place, slower). Counts are added to st. Returns 0 (-ENOMEM is kept
+ * in the contract for later use).
  */
 int bpfport_join(struct bpfport_vec *recs, struct sockvec *socks,
 		 struct bpfport_stats *st);
@@ -95,8 +108,18 @@ void bpfport_free(struct bpfport *bp);
 
 /*
  * Run the iterator once, in the calling thread's network namespace,
- * replacing out's records. Returns 0 or a negative errno.
+ * replacing out's records (counts are added to st). The kernel binds an
+ * iterator instance to the network namespace of the thread that creates
+ * it (bpf_iter_create(), done here at every read), not to the one the
+ * program was loaded or attached in: one bpfport serves every namespace,
+ * the caller setns()-es first. Not thread-safe per bp (one read buffer).
+ * More than BPFPORT_READ_MAX_BYTES of records, or more than
+ * BPFPORT_READ_MAX_CALLS read() calls, is -E2BIG (out is empty then, as
+ * on every error). Returns 0 or a negative errno.
  */
+#define BPFPORT_READ_CHUNK 65536
+#define BPFPORT_READ_MAX_BYTES (64u << 20)    /* 4 Mi sockets */
+#define BPFPORT_READ_MAX_CALLS (1u << 23)
 int bpfport_read(struct bpfport *bp, struct bpfport_vec *out,
 		 struct bpfport_stats *st);
 

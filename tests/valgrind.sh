@@ -19,10 +19,13 @@ command -v valgrind >/dev/null 2>&1 ||
 porttop=$1
 shift
 
+# libbpf's bpf() attributes: see the file
+supp=$(dirname "$0")/valgrind.supp
+
 vg() {
 	_log=$1
 	shift
-	valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
+	valgrind -q --suppressions="$supp" --leak-check=full --errors-for-leak-kinds=definite \
 		--error-exitcode=99 --track-origins=yes --log-file="$_log" "$@"
 }
 

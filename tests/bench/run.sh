@@ -12,6 +12,8 @@
 #          case).
 # In each, in the same run, it measures:
 #   the floor: the bare sock_diag dumps one sample makes (bench_floor);
+#   the exact port state: the BPF iterator read and its join to a dump,
+#     next to the floor (bench_bpf; not measured without BPF);
 #   porttop's engine in one process, sample after sample (bench_engine):
 #     sample + model update, without and with process attribution (cold:
 #     a new process cache; warm: the steady state);
@@ -45,7 +47,7 @@ NPROCS=${BENCH_PROCS:-1000}
 PSOCKS=${BENCH_PROC_SOCKS:-100}
 B=${BENCH_BIN:?BENCH_BIN must name the directory of the bench programs}
 [ -x "${PORTTOP:-}" ] || fail "PORTTOP is not an executable: '${PORTTOP:-}'"
-for p in bench_load bench_floor bench_run bench_engine bench_frame; do
+for p in bench_load bench_floor bench_run bench_engine bench_frame bench_bpf; do
 	[ -x "$B/$p" ] || fail "$B/$p is not built (make bench builds it)"
 done
 
@@ -91,6 +93,8 @@ run_tw() {
 	"$B/bench_floor" -f -n $((RUNS * 2 + 1)) -l "floor per family" | result
 	quiet 10
 	"$B/bench_engine" -n 21 -j -l "engine" | result
+	quiet 8
+	"$B/bench_bpf" -n 15 -l "bpf" | result
 	quiet 20
 	"$B/bench_engine" -a -c 5 -n 21 -l "engine+attribution" | result
 	"$B/bench_run" -n "$RUNS" -p "$pre 3" -l "porttop -b -o json -n 1" -- \
@@ -263,6 +267,10 @@ END {
 	row("tw|engine: sample", "  of which the sample", e)
 	row("tw|engine: model", "  of which the model update", e)
 	row("tw|engine: JSON", "  JSON output of the snapshot", e)
+	e = "tw|bpf: floor"
+	row("tw|bpf: read+join", "exact port state: BPF iterator + join", e)
+	row("tw|bpf: read", "  of which the iterator read", e)
+	row("tw|bpf: join", "  of which the join by cookie", e)
 	e = "tw|engine+attribution warm: floor"
 	row("tw|engine+attribution warm", "engine with attribution, warm", e)
 	row("tw|engine+attribution warm: sample", "  of which the sample + attribution", e)
@@ -393,6 +401,11 @@ EOF
   porttop falls back to on a kernel that refuses the older request: each
   of them walks the whole established and bind tables, so the IPv6 one
   costs nearly as much as the IPv4 one with no IPv6 socket at all.
+- **Exact port state** (`bench_bpf`, builds with BPF only): the BPF
+  TCP socket iterator read (`bpfport_read()`: a new iterator instance,
+  every record read and parsed) and its join by cookie to porttop's own
+  dump (`bpfport_join()`), timed together; the ratio is the median of
+  the per-run ratios to a floor dump taken next to each run.
 - **Engine** (`bench_engine`): one process doing what porttop does every
   refresh, as fast as it can: `sampler_take()` (sysctls, the dumps and
   their parsing, destroy events, netstat counters, conntrack files, and

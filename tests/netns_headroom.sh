@@ -28,7 +28,10 @@
 #   --no-bpf    bind_source "autobound", available_min <= truth <=
 #               available, equality where exact is true; exact false
 #               where the world has bind(addr, 0) + connect() sockets, the
-#               one thing sock_diag cannot see;
+#               one thing sock_diag cannot see; exact true where the only
+#               sockets of unknown bind state are the destination's own
+#               (no reusable TIME_WAIT): explicit-port binds of live
+#               sockets are known from sock_diag;
 #   both        reusable <= available, available_min <= available and
 #               exact = (available_min == available) on every row, the
 #               top-level exact = every destination exact, a reason when
@@ -37,14 +40,16 @@
 # porttop promises (each scan skips one end of the range, at random):
 # there the truth may exceed available by 1.
 #
-# Probes: plain bind0 noport explicit owned reuse0 reuse1 reuse2 nots
-# reusebind0 ipv6 mapped udp odd (see the case below for each world).
+# Probes: plain bind0 noport explicit explicitlive owned reuse0 reuse1
+# reuse2 nots reusebind0 ipv6 mapped udp odd (see the case below for each
+# world).
 # Prints "ok ..." / "not ok ..." per destination and probe, then a table
 # of every probe's figures.
 #
 # Usage: sh netns_headroom.sh [PROBE]   (no argument: all of them)
 # Needs root, unshare, ip, ss and jq; PORTTOP, PROBEHELPER and TESTLIB
-# set. PORTTOP may name a wrapper (it gets porttop's arguments).
+# set. HEADROOM_PORTTOP, when set, is run instead of PORTTOP (a wrapper
+# gets porttop's arguments; make check sets PORTTOP itself).
 # HEADROOM_TRUTH_ONLY=1 checks and prints the truth side alone, without
 # running porttop.
 
@@ -53,7 +58,7 @@
 # shellcheck source=/dev/null disable=SC2154
 . "${TESTLIB:?TESTLIB must name tests/lib.sh}"
 
-PROBES="plain bind0 noport explicit owned reuse0 reuse1 reuse2 nots reusebind0 ipv6 mapped udp odd"
+PROBES="plain bind0 noport explicit explicitlive owned reuse0 reuse1 reuse2 nots reusebind0 ipv6 mapped udp odd"
 
 if [ $# -eq 0 ]; then
 	netns_require
@@ -88,8 +93,10 @@ netns_enter "$0" "$@"
 require_tool jq
 require_tool ss
 truth_only=${HEADROOM_TRUTH_ONLY:-0}
-[ "$truth_only" = 1 ] || [ -x "${PORTTOP:-}" ] ||
-	fail "PORTTOP is not an executable: '${PORTTOP:-}'"
+PORTTOP=${HEADROOM_PORTTOP:-${PORTTOP:-}}
+export PORTTOP
+[ "$truth_only" = 1 ] || [ -x "$PORTTOP" ] ||
+	fail "PORTTOP is not an executable: '$PORTTOP'"
 [ -x "${PROBEHELPER:-}" ] || fail "PROBEHELPER is not an executable: '${PROBEHELPER:-}'"
 tmpdir_new
 
@@ -113,6 +120,8 @@ slack=0
 inexact=0
 # v6only: IPv6 sockets bound to ::1 (see the pools below)
 v6only=0
+# exact_nobpf: destinations --no-bpf must know exactly
+exact_nobpf=
 listeners="listen:$D1 listen:$D2 listen:$NEW"
 dests="$D1 $D2"
 news=$NEW
@@ -134,6 +143,11 @@ explicit)
 	# bind() to explicit ports of the range, then connect(): owned, alive
 	# (sock_diag tells them apart) and in TIME_WAIT (only BPF does)
 	world="conn:connect:20:10:$D1 conn:explicit:10:5:$D2 conn:connect:10:0:$D2" ;;
+explicitlive)
+	# the same, alive only: without BPF too, D1 loses exactly the explicit
+	# ports (its own sockets are in use toward it whatever their bind)
+	world="conn:connect:20:10:$D1 conn:explicit:10:0:$D2"
+	dests=$D1 exact_nobpf=$D1 ;;
 owned)
 	# listeners and bound-only sockets in the range, either family;
 	# reserved ports
@@ -274,16 +288,29 @@ ipv6)
 	group_end "$probe truth: new destinations get the same over IPv4 and IPv6" ;;
 esac
 
+# row DEST TRUTH BPF NOBPF EXACT: a line of the final table, and of this
+# probe's summary
+summary=
 row() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$probe" "$1" "$2" "$3" "$4" "$5" >> "${HEADROOM_ROWS:-/dev/null}"
+	summary="$summary${summary:+; }$1 truth=$2 bpf=$3 no-bpf=$4 exact=$5"
+}
+# the probe's line: "ok" or "not ok" with its figures (_lib_failed is
+# tests/lib.sh's count of checks that did not hold)
+probe_done() {
+	if [ "$_lib_failed" -eq 0 ]; then
+		echo "ok probe $probe$1: $summary"
+	else
+		echo "not ok probe $probe$1: $summary"
+	fi
+	checks_done
 }
 
 if [ "$truth_only" = 1 ]; then
 	for d in $news $dests; do
 		row "$d" "$(truth_of "$d")" - - -
 	done
-	checks_done
-	echo "ok probe $probe (truth only)"
+	probe_done " (truth only)"
 	exit 0
 fi
 
@@ -357,9 +384,8 @@ for v in $variants; do
 				"$P_new" "$t" "$(plus "$P_new" "$slack")"
 			check_eq "$v new destination: available_new_destination_min" "$P_new" "$P_newmin"
 		else
+			# (equal when the two are: no separate exact flag here)
 			within "$v new destination $d" "$P_newmin" "$t" "$(plus "$P_new" "$slack")"
-			[ "$P_newmin" != "$P_new" ] || within "$v new destination $d (exact)" \
-				"$P_new" "$t" "$(plus "$P_new" "$slack")"
 		fi
 		group_end "$probe $v new destination $d: porttop $P_newmin~$P_new truth $t"
 		echo "$d	$t	$P_newmin $P_new $([ "$P_newmin" = "$P_new" ] && echo true ||
@@ -382,6 +408,10 @@ for v in $variants; do
 				else
 					within "$v $d available_min <= truth <= available" \
 						"$amin" "$t" "$(plus "$avail" "$slack")"
+					case " $exact_nobpf " in
+					*" $d "*) check_eq "$v $d exact (no unknown socket of another destination)" \
+						true "$exact" ;;
+					esac
 					[ "$exact" != true ] || within "$v $d exact" \
 						"$avail" "$t" "$(plus "$avail" "$slack")"
 				fi
@@ -443,5 +473,4 @@ for d in $news $dests; do
 	row "$d" "$(truth_of "$d")" "$b" "$n" "$eb/$en"
 done
 
-checks_done
-echo "ok probe $probe"
+probe_done ""

@@ -73,9 +73,9 @@ if [ $# -eq 0 ]; then
 		[ "$rc" -ne 77 ] || exit 77
 		[ "$rc" -eq 0 ] || failed="$failed $p"
 	done
-	echo "# probe       destination              truth  bpf    no-bpf min~est  exact(bpf/no-bpf)"
+	echo "# probe        destination              truth  bpf    no-bpf min~est  exact(bpf/no-bpf)"
 	while IFS='	' read -r p d t b n e; do
-		printf '# %-11s %-24s %-6s %-6s %-15s %s\n' "$p" "$d" "$t" "$b" "$n" "$e"
+		printf '# %-12s %-24s %-6s %-6s %-15s %s\n' "$p" "$d" "$t" "$b" "$n" "$e"
 	done < "$HEADROOM_ROWS"
 	[ -z "$failed" ] || fail "probes that failed:$failed"
 	echo "ok all probes: $PROBES"

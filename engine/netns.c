@@ -726,6 +726,8 @@ int netns_sampler_open(struct sampler **out, struct netns *ns,
 		netns_free(ns);
 		return err;
 	}
+	if (cfg->bpf)
+		(void)sampler_enable_bpf(*out);   /* the samples say why not */
 	if (so.ev)
 		sampler_set_events(*out, so.ev);
 	sampler_set_conntrack(*out, so.ct);

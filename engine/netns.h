@@ -103,6 +103,8 @@ struct netns_sampler_cfg {
 	int events;                   /* a destroy-event socket (exact rates) */
 	int events_rcvbuf;            /* its receive buffer, 0: the default */
 	int attribution;              /* process attribution (procs.h) */
+	int bpf;                      /* the BPF port-state reader
+					 (sampler_enable_bpf), if it works */
 	int conntrack;                /* a ctnetlink socket (NAT headroom) */
 	unsigned nat_low, nat_high;   /* the NAT range, 1 <= low <= high */
 	int nat_given;                /* the user chose it (--nat-range) */

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 
 #include "array.h"
+#include "bpfport.h"
 #include "sampler.h"
 #include "netns.h"     /* nat */
 /* >>> procs */
@@ -49,6 +50,9 @@ struct sampler {
 	struct sampler_tap tap;    /* record: the recorder, or sample NULL */
 	struct netns *ns;          /* nat: the namespace sampled, or NULL */
 	struct conntrack *ct;      /* nat: the ctnetlink socket, or NULL */
+	struct bpfport *bp;        /* the bind-bucket reader, or NULL */
+	struct bpfport_vec recs;   /* its records, reused across samples */
+	char bind_why[120];        /* why there is no reader, or "" */
 };
 
 void sample_init(struct sample *s)
@@ -90,8 +94,56 @@ int sampler_new(struct sampler **out, const char *procroot,
 	sp->clock = *clock;
 	sp->io = *io;
 	io->ops = NULL;
+	bpfport_vec_init(&sp->recs);
+	snprintf(sp->bind_why, sizeof(sp->bind_why), "%s",
+		 "the exact figure needs the BPF port-state reader");
 	*out = sp;
 	return 0;
+}
+
+int sampler_enable_bpf(struct sampler *sp)
+{
+	int err;
+
+	if (sp->bp)
+		return 0;
+	err = bpfport_open(&sp->bp);
+	if (err) {
+		snprintf(sp->bind_why, sizeof(sp->bind_why), "%s",
+			 bpfport_strerror(err));
+		return err;
+	}
+	sp->bind_why[0] = '\0';
+	return 0;
+}
+
+/*
+ * Bind states of the sample's sockets: the kernel's buckets through the
+ * BPF reader when it works, else the explicit-port binds sock_diag can
+ * tell (INET_DIAG_BC_AUTO), else nothing. The dump came first, so every
+ * cookie it shows exists when the iterator reads it again.
+ */
+static void sampler_bind_states(struct sampler *sp, struct sample *s)
+{
+	struct bpfport_stats bst;
+	int err;
+
+	memset(&bst, 0, sizeof(bst));
+	s->bind_why[0] = '\0';
+	if (sp->bp) {
+		err = bpfport_read(sp->bp, &sp->recs, &bst);
+		if (err == 0 && bpfport_join(&sp->recs, &s->socks, &bst) == 0) {
+			s->bind_src = SOCK_BSRC_BPF;
+			return;
+		}
+		snprintf(s->bind_why, sizeof(s->bind_why),
+			 "the BPF port-state read failed: %s",
+			 bpfport_strerror(err ? err : -ENOMEM));
+	} else {
+		snprintf(s->bind_why, sizeof(s->bind_why), "%s", sp->bind_why);
+	}
+	err = diag_mark_userbound(&sp->io, &s->socks, &s->stats);
+	s->bind_src = err == 0 ? SOCK_BSRC_AUTOBOUND : SOCK_BSRC_NONE;
 }
 
 void sampler_free(struct sampler *sp)
@@ -103,6 +155,8 @@ void sampler_free(struct sampler *sp)
 	sampler_attr_free(sp->attr);   /* procs */
 	conntrack_free(sp->ct);        /* nat */
 	netns_free(sp->ns);
+	bpfport_free(sp->bp);
+	bpfport_vec_release(&sp->recs);
 	free(sp->procroot);
 	free(sp);
 }
@@ -458,6 +512,9 @@ static int sampler_take_kernel(struct sampler *sp, struct sample *s)
 	sysctl_read_netns(sp->procroot, s->netns, sizeof(s->netns));
 	sampler_events_before_dump(sp);   /* rates */
 	err = diag_dump_all(&sp->io, &s->socks, &s->stats);
+	s->bind_src = SOCK_BSRC_NONE;
+	if (err == 0)
+		sampler_bind_states(sp, s);
 	s->time = clock_wall(&sp->clock);
 	s->mono = clock_monotonic(&sp->clock);
 	sampler_take_events(sp, s, err);

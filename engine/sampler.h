@@ -116,6 +116,15 @@ int sampler_new(struct sampler **out, const char *procroot,
 void sampler_free(struct sampler *sp);
 
 /*
+ * Read every TCP socket's bind bucket through the BPF reader
+ * (engine/bpfport.h) from now on, so that every figure is exact. Without
+ * it (the default, or when this fails) each sample marks explicit-port
+ * binds only (diag_mark_userbound()) and says why in sample.bind_why.
+ * Returns 0 or what bpfport_open() returns (the sampler works on).
+ */
+int sampler_enable_bpf(struct sampler *sp);
+
+/*
  * Take one sample into *s (its previous sockets are discarded, its memory
  * reused). Returns 0, or a negative errno when the sockets could not be
  * dumped or the sampled namespace could not be entered (s->socks is then

@@ -335,6 +335,10 @@ int main(int argc, char **argv)
 	/* Who owns each socket (/proc/PID/fd), and -p. */
 	if (e == 0)
 		e = sampler_enable_attribution(sp, "/proc");
+	/* The exact port state when privileges allow; without it every
+	 * sample says why and shows sure minimum and estimate. */
+	if (e == 0 && !opts.no_bpf)
+		(void)sampler_enable_bpf(sp);
 	if (e == 0)
 		e = model_set_pid_filter(m, opts.pids, opts.npids);
 	if (e) {

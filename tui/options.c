@@ -18,6 +18,7 @@
 
 enum {
 	OPT_NO_COLOR = 256,
+	OPT_NO_BPF,
 	OPT_ASCII,
 	OPT_CHECK,
 	OPT_CHECK_ETA,
@@ -49,6 +50,7 @@ static const struct option long_options[] = {
 	{ "demo", no_argument, NULL, OPT_DEMO },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 	{ "ascii", no_argument, NULL, OPT_ASCII },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -94,6 +96,10 @@ const char *options_usage(void)
 	"      --nat-range=LOW-HIGH  the SNAT/MASQUERADE port range NAT\n"
 	"                          headroom is counted against (default\n"
 	"                          1024-65535; porttop does not read the rules)\n"
+	"      --no-bpf            do not read the kernel's port state through\n"
+	"                          BPF: ports of bind(addr,0)+connect() sockets\n"
+	"                          are then not known, and headroom is shown as\n"
+	"                          a sure minimum and an estimate (>=MIN ~EST)\n"
 	"      --no-color          monochrome (also when NO_COLOR is set)\n"
 	"      --ascii             7-bit drawing characters only\n"
 	"  -h, --help              show this help and exit\n"
@@ -331,6 +337,9 @@ int options_parse(int argc, char **argv, struct options *opts, struct strbuf *er
 			if (!*optarg)
 				return usage_error(err, "--replay needs a file name");
 			opts->replay = optarg;
+			break;
+		case OPT_NO_BPF:
+			opts->no_bpf = 1;
 			break;
 		case OPT_DEMO:
 			opts->demo = 1;

@@ -23,6 +23,7 @@ struct options {
 	long iterations;         /* -n, 0 = unlimited */
 	enum out_format format;  /* -o */
 	int no_color;            /* --no-color or NO_COLOR set */
+	int no_bpf;              /* --no-bpf: no BPF port-state reader */
 	int ascii;               /* --ascii */
 	int help;                /* -h */
 	int version;             /* -V */

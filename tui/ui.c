@@ -184,7 +184,7 @@ static void ui_nat_switch(struct ui_nat *nat, struct uistate *st,
 {
 	const struct netns_sampler_cfg cfg = {
 		.procroot = "/proc", .events = 1, .attribution = 1,
-		.conntrack = 1, .nat_low = opts->nat_low,
+		.bpf = !opts->no_bpf, .conntrack = 1, .nat_low = opts->nat_low,
 		.nat_high = opts->nat_high, .nat_given = opts->have_nat_range,
 	};
 	const struct netns_info *in = netns_list_find(&nat->list, inode);

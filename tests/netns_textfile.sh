@@ -1,0 +1,133 @@
+#!/bin/sh
+# The exporter (`porttop --textfile=FILE -d SECS`) with real churn, in a
+# private network namespace:
+#
+#   atomic      for 10 s tests/churn_rate opens and closes R connections a
+#               second toward one destination while porttop replaces FILE
+#               every 0.2 s and a reader loops on it as fast as it can:
+#               every read is complete (porttop's first family first, its
+#               last one last) and passes the Prometheus client library's
+#               parser and the lint rules (tests/metrics_check.py); the
+#               reader saw many samples, and each time the file changed
+#               the descriptor it held on the previous one still read
+#               the previous bytes (a rename, never a rewrite in place);
+#   warm        the close rate porttop exports is that of the churn (the
+#               client's own count over its own time), not 0, and the eta
+#               is finite: what an alert on them needs;
+#   file rules  mode 0644 under umask 077; no temporary file is left
+#               after SIGTERM; a symlink named as FILE is refused and its
+#               target left alone;
+#   dashboard   docs/porttop-dashboard.json is valid JSON whose queries
+#               name only metrics in that file.
+#
+# Needs root, unshare, ip and python3 with prometheus_client (Debian
+# package python3-prometheus-client); PORTTOP, CHURN_RATE, TESTLIB and
+# SRCDIR set.
+
+# shellcheck source=/dev/null disable=SC2154
+. "${TESTLIB:?TESTLIB must name tests/lib.sh}"
+
+netns_enter "$0" "$@"
+
+[ -x "${PORTTOP:-}" ] || fail "PORTTOP is not an executable: '${PORTTOP:-}'"
+[ -x "${CHURN_RATE:-}" ] || fail "CHURN_RATE is not an executable: '${CHURN_RATE:-}'"
+[ -d "${SRCDIR:-}" ] || fail "SRCDIR is not a directory: '${SRCDIR:-}'"
+require_tool jq
+# the library the checks use: python3, or Debian's own when python3 is
+# some other installation
+PY=
+for p in ${PYTHON:-} python3 /usr/bin/python3; do
+	if "$p" -c 'import prometheus_client.parser' 2>/dev/null; then
+		PY=$p
+		break
+	fi
+done
+[ -n "$PY" ] || skip_or_fail "python3 with prometheus_client (python3-prometheus-client) is not installed"
+CHECK="$SRCDIR/tests/metrics_check.py"
+tmpdir_new
+
+RANGE_LOW=40000
+RANGE_HIGH=40999
+PORT=5001
+R=30
+SECS=10
+
+netns_sysctl net.ipv4.ip_local_port_range "$RANGE_LOW $RANGE_HIGH"
+netns_sysctl net.ipv4.tcp_tw_reuse 0
+netns_sysctl net.core.somaxconn 4096
+
+mkdir "$tmpdir/tf" || fail "mkdir"
+tf=$tmpdir/tf/porttop.prom
+FAIL_HOOK='for f in porttop.err churn.json watch.json; do
+	[ -s "$tmpdir/$f" ] && { echo "--- $f"; head -c 3000 "$tmpdir/$f"; echo; }
+done; ls -la "$tmpdir/tf"'
+
+# ---- atomic, warm ----------------------------------------------------------
+"$CHURN_RATE" --port "$PORT" --rate "$R" --duration $((SECS + 2)) \
+	--ready "$tmpdir/ready.json" --report "$tmpdir/churn.json" \
+	> /dev/null 2> "$tmpdir/churn.err" &
+churn=$!
+at_exit "kill $churn 2>/dev/null; wait $churn 2>/dev/null"
+wait_for test -s "$tmpdir/ready.json"
+
+(umask 077 && exec "$PORTTOP" --textfile="$tf" -d 0.2 --top=5) \
+	> "$tmpdir/porttop.out" 2> "$tmpdir/porttop.err" &
+pt=$!
+at_exit "kill $pt 2>/dev/null; wait $pt 2>/dev/null"
+wait_for test -e "$tf"
+"$PY" "$CHECK" watch "$tf" "$SECS" > "$tmpdir/watch.json" ||
+	fail "the reader failed"
+kill -TERM "$pt"
+wait "$pt"
+rc=$?
+# killed by the signal it was sent, not dead of something else before
+[ "$rc" -eq 143 ] || fail "porttop --textfile exited with $rc before SIGTERM: $(cat "$tmpdir/porttop.err")"
+wait "$churn" || fail "churn_rate failed: $(cat "$tmpdir/churn.err")"
+
+w() { jq -r "$1" "$tmpdir/watch.json"; }
+reads=$(w .reads)
+nbad=$(w .nbad)
+samples=$(w .samples)
+kept=$(w .kept)
+rewritten=$(w .rewritten)
+[ "$nbad" -eq 0 ] || fail "$nbad of $reads reads were not a whole, valid exposition: $(w '.bad | join("; ")')"
+# 10 s at 0.2 s: about 50 samples; a reader far faster than that
+[ "$samples" -ge 25 ] || fail "the reader saw $samples samples in ${SECS}s (-d 0.2)"
+[ "$reads" -ge $((samples * 5)) ] || fail "only $reads reads for $samples samples: the reader did not race the writer"
+[ "$rewritten" -eq 0 ] || fail "$rewritten times the file was changed under an open descriptor: not replaced by rename"
+[ "$kept" -ge 20 ] || fail "only $kept changes seen from an open descriptor for $samples samples"
+echo "ok atomic: $reads reads of $samples samples, every one whole and valid; $kept replacements, none in place"
+[ -s "$tmpdir/porttop.out" ] && fail "--textfile printed on stdout: $(head -c 200 "$tmpdir/porttop.out")"
+
+# the churn's own rate: connections over its own time
+truth=$(jq '.rate' "$tmpdir/churn.json")
+max_rate=$(w .max_close_rate)
+min_eta=$(w .min_eta)
+awk -v g="$max_rate" -v t="$truth" 'BEGIN { exit !(g > 0.5 * t && g < 1.5 * t) }' ||
+	fail "close rate: exported at most $max_rate/s, the churn made $truth/s"
+[ "$min_eta" != null ] || fail "eta: never finite under $truth closes/s"
+awk -v e="$min_eta" 'BEGIN { exit !(e > 0 && e < 1000 / 10) }' ||
+	fail "eta: $min_eta s, not a forecast of a 1000-port range at ${R}/s"
+echo "ok warm: close rate up to $max_rate/s (churn $truth/s), eta down to ${min_eta}s"
+
+# ---- file rules --------------------------------------------------------------
+mode=$(stat -c %a "$tf")
+assert_eq "mode of the textfile under umask 077" 644 "$mode"
+left=$(find "$tmpdir/tf" -mindepth 1 ! -name porttop.prom | wc -l)
+assert_eq "files left beside the textfile after SIGTERM" 0 "$left"
+echo secret > "$tmpdir/target"
+ln -s "$tmpdir/target" "$tmpdir/tf/link.prom"
+"$PORTTOP" --textfile="$tmpdir/tf/link.prom" -n 1 2> "$tmpdir/err" &&
+	fail "--textfile wrote through a symlink"
+grep -q "symbolic link" "$tmpdir/err" || fail "symlink refused without saying why: $(cat "$tmpdir/err")"
+assert_eq "symlink target" secret "$(cat "$tmpdir/target")"
+[ -L "$tmpdir/tf/link.prom" ] || fail "the symlink was replaced"
+"$PORTTOP" --textfile="$tmpdir/none/x.prom" -n 1 2> "$tmpdir/err" &&
+	fail "--textfile in a missing directory succeeded"
+echo "ok file rules: mode 0644, nothing left after SIGTERM, a symlink refused"
+
+# ---- dashboard -----------------------------------------------------------
+jq -j .last "$tmpdir/watch.json" > "$tmpdir/last.prom"
+"$PY" "$CHECK" dashboard "$SRCDIR/docs/porttop-dashboard.json" "$tmpdir/last.prom" \
+	> "$tmpdir/dash.out" 2>&1 || fail "dashboard: $(cat "$tmpdir/dash.out")"
+echo "ok dashboard: $(cat "$tmpdir/dash.out")"

@@ -31,19 +31,8 @@ netns_enter "$0" "$@"
 
 [ -x "${PORTTOP:-}" ] || fail "PORTTOP is not an executable: '${PORTTOP:-}'"
 [ -x "${CHURN_RATE:-}" ] || fail "CHURN_RATE is not an executable: '${CHURN_RATE:-}'"
-[ -d "${SRCDIR:-}" ] || fail "SRCDIR is not a directory: '${SRCDIR:-}'"
 require_tool jq
-# the library the checks use: python3, or Debian's own when python3 is
-# some other installation
-PY=
-for p in ${PYTHON:-} python3 /usr/bin/python3; do
-	if "$p" -c 'import prometheus_client.parser' 2>/dev/null; then
-		PY=$p
-		break
-	fi
-done
-[ -n "$PY" ] || skip_or_fail "python3 with prometheus_client (python3-prometheus-client) is not installed"
-CHECK="$SRCDIR/tests/metrics_check.py"
+require_metrics_check
 tmpdir_new
 
 RANGE_LOW=40000
@@ -75,7 +64,7 @@ wait_for test -s "$tmpdir/ready.json"
 pt=$!
 at_exit "kill $pt 2>/dev/null; wait $pt 2>/dev/null"
 wait_for test -e "$tf"
-"$PY" "$CHECK" watch "$tf" "$SECS" > "$tmpdir/watch.json" ||
+$METRICS_CHECK watch "$tf" "$SECS" > "$tmpdir/watch.json" ||
 	fail "the reader failed"
 kill -TERM "$pt"
 wait "$pt"
@@ -128,6 +117,6 @@ echo "ok file rules: mode 0644, nothing left after SIGTERM, a symlink refused"
 
 # ---- dashboard -----------------------------------------------------------
 jq -j .last "$tmpdir/watch.json" > "$tmpdir/last.prom"
-"$PY" "$CHECK" dashboard "$SRCDIR/docs/porttop-dashboard.json" "$tmpdir/last.prom" \
+$METRICS_CHECK dashboard "$SRCDIR/docs/porttop-dashboard.json" "$tmpdir/last.prom" \
 	> "$tmpdir/dash.out" 2>&1 || fail "dashboard: $(cat "$tmpdir/dash.out")"
 echo "ok dashboard: $(cat "$tmpdir/dash.out")"

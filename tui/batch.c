@@ -164,16 +164,14 @@ int batch_run(const struct options *opts, struct sampler *sp, struct model *m,
 				fprintf(diag, "porttop: sample %ld: cannot "
 					"write %s: %s\n", done, opts->textfile,
 					strerror(-e));
-				e = 0;
-				printed--;
-			}
-			if (e) {
+			} else if (e) {
 				strbuf_addf(err, "cannot write the output: %s",
 					    strerror(-e));
 				rc = e;
 				break;
+			} else {
+				printed++;
 			}
-			printed++;
 		} else if (printed == 0) {
 			strbuf_addf(err, "cannot sample sockets: %s",
 				    diag_strerror(e));

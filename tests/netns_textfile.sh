@@ -17,6 +17,10 @@
 #   file rules  mode 0644 under umask 077; no temporary file is left
 #               after SIGTERM; a symlink named as FILE is refused and its
 #               target left alone;
+#   full disk   on a tiny tmpfs (a private mount namespace) filled after
+#               the first write, porttop says on stderr that it cannot
+#               write, keeps running and keeps the last whole sample in
+#               FILE; room made again, it writes newer samples;
 #   dashboard   docs/porttop-dashboard.json is valid JSON whose queries
 #               name only metrics in that file.
 #
@@ -114,6 +118,47 @@ assert_eq "symlink target" secret "$(cat "$tmpdir/target")"
 "$PORTTOP" --textfile="$tmpdir/none/x.prom" -n 1 2> "$tmpdir/err" &&
 	fail "--textfile in a missing directory succeeded"
 echo "ok file rules: mode 0644, nothing left after SIGTERM, a symlink refused"
+
+# ---- full disk ----------------------------------------------------------------
+if unshare -m true 2>/dev/null; then
+	mkdir "$tmpdir/small"
+	cat > "$tmpdir/full.sh" <<'EOS'
+set -u
+small=$1
+mount -t tmpfs -o size=64k tmpfs "$small" || exit 77
+"$PORTTOP" --textfile="$small/p.prom" -d 0.2 -n 40 2> "$small.err" &
+pt=$!
+while [ ! -s "$small/p.prom" ]; do sleep 0.05; done
+# fill what is left: the next temporary file cannot be written
+dd if=/dev/zero of="$small/filler" bs=4k 2>/dev/null
+sleep 1.5
+cp "$small/p.prom" "$small.during"
+kill -0 "$pt" || exit 3
+rm -f "$small/filler"
+wait "$pt"
+echo "rc=$?" > "$small.rc"
+cp "$small/p.prom" "$small.after"
+ls -a "$small" > "$small.ls"
+umount "$small"
+EOS
+	PORTTOP=$PORTTOP unshare -m sh "$tmpdir/full.sh" "$tmpdir/small"
+	rc=$?
+	[ "$rc" -ne 77 ] || fail "cannot mount a tmpfs in a private mount namespace"
+	[ "$rc" -eq 0 ] || fail "full disk: porttop did not keep running (status $rc): $(cat "$tmpdir/small.err")"
+	assert_eq "full disk: exit status" rc=0 "$(cat "$tmpdir/small.rc")"
+	grep -q "cannot write $tmpdir/small/p.prom: No space left on device" "$tmpdir/small.err" ||
+		fail "full disk: not reported: $(head -c 300 "$tmpdir/small.err")"
+	$METRICS_CHECK prometheus "$tmpdir/small.during" > "$tmpdir/err" 2>&1 ||
+		fail "full disk: FILE is not a whole exposition meanwhile: $(cat "$tmpdir/err")"
+	n_during=$(awk '/^porttop_samples_total/ { print $2 }' "$tmpdir/small.during")
+	n_after=$(awk '/^porttop_samples_total/ { print $2 }' "$tmpdir/small.after")
+	assert_eq "full disk: the last sample written once room was made" 40 "$n_after"
+	[ "$n_during" -lt 40 ] || fail "full disk: sample $n_during written while the disk was full"
+	assert_eq "full disk: files left" ". .. p.prom" "$(tr '\n' ' ' < "$tmpdir/small.ls" | sed 's/ $//')"
+	echo "ok full disk: reported, FILE kept sample $n_during whole, sample 40 written after"
+else
+	skip_or_fail "unshare -m does not work here"
+fi
 
 # ---- dashboard -----------------------------------------------------------
 jq -j .last "$tmpdir/watch.json" > "$tmpdir/last.prom"

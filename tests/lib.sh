@@ -12,6 +12,10 @@
 #   netns_sysctl NAME VALUE  write a per-netns sysctl through /proc/sys and
 #                            check it reads back
 #   require_tool NAME        skip (or fail) when NAME is not installed
+#   require_metrics_check    skip (or fail) unless python3 with
+#                            prometheus_client can run
+#                            tests/metrics_check.py; sets $METRICS_CHECK
+#                            (a command: $METRICS_CHECK prometheus FILE)
 #   tmpdir_new               make $tmpdir, removed at exit (kept when
 #                            PORTTOP_KEEP_TMP=1)
 #   at_exit 'CMD'            run CMD at exit, before $tmpdir goes
@@ -80,6 +84,18 @@ checks_done() {
 
 require_tool() {
 	command -v "$1" >/dev/null 2>&1 || skip_or_fail "$1 is not installed"
+}
+
+require_metrics_check() {
+	[ -d "${SRCDIR:-}" ] || fail "SRCDIR is not a directory: '${SRCDIR:-}'"
+	# python3, or Debian's own when python3 is some other installation
+	for _py in ${PYTHON:-} python3 /usr/bin/python3; do
+		if "$_py" -c 'import prometheus_client.parser' 2>/dev/null; then
+			METRICS_CHECK="$_py $SRCDIR/tests/metrics_check.py"
+			return 0
+		fi
+	done
+	skip_or_fail "python3 with prometheus_client (Debian package python3-prometheus-client) is not installed"
 }
 
 wait_for() {

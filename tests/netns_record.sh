@@ -14,15 +14,19 @@
 #   bit flips   a byte flipped in a copy, at positions all over the file:
 #               never a crash, exit 0 unless nothing is readable, and the
 #               samples before the damaged record print as they did live;
-#   openmetrics `promtool check metrics` accepts the output, and its values
-#               are those of the JSON of the same sample;
+#   metrics     -o prometheus passes the Prometheus client library's
+#               parser and the lint rules of tests/metrics_check.py, and
+#               its values are those of the JSON of the same sample;
+#               -o openmetrics passes the library's OpenMetrics parser
+#               (ends with # EOF, counters named without _total);
 #   import      `ss -tanpH` of the population through --import - gives the
 #               live counts (less the bound-only socket ss cannot show);
 #   demo        `porttop --demo` replays the bundled recording to the
 #               exhaustion it shows.
 #
-# Needs root, unshare, ip, ss, jq and promtool (Debian package
-# prometheus); PORTTOP, PORTHELPER, TESTDATA and TESTLIB set.
+# Needs root, unshare, ip, ss, jq and python3 with prometheus_client
+# (Debian package python3-prometheus-client); PORTTOP, PORTHELPER,
+# TESTDATA, TESTLIB and SRCDIR set.
 
 . "${TESTLIB:?TESTLIB must name tests/lib.sh}"
 
@@ -30,7 +34,7 @@ netns_enter "$0" "$@"
 
 require_tool jq
 require_tool ss
-require_tool promtool
+require_metrics_check
 [ -x "${PORTTOP:-}" ] || fail "PORTTOP is not an executable: '${PORTTOP:-}'"
 [ -x "${PORTHELPER:-}" ] || fail "PORTHELPER is not an executable: '${PORTHELPER:-}'"
 tmpdir_new
@@ -210,13 +214,19 @@ echo "ok bit flips: $flips copies, each flipped at one byte, none crashed"
 # ---- openmetrics --------------------------------------------------------------
 i=1
 while [ "$i" -le "$N" ]; do
-	"$PORTTOP" -b -r "$rec" -o openmetrics -n "$i" --top 3 > "$tmpdir/all.txt" ||
-		fail "porttop -o openmetrics exited with $?"
+	"$PORTTOP" -b -r "$rec" -o prometheus -n "$i" --top 3 > "$tmpdir/all.txt" ||
+		fail "porttop -o prometheus exited with $?"
 	# the last exposition printed is sample i
 	awk '/^# HELP porttop_info /{ buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' \
 		"$tmpdir/all.txt" > "$tmpdir/om.txt"
-	promtool check metrics < "$tmpdir/om.txt" > "$tmpdir/err" 2>&1 ||
-		fail "sample $i: promtool check metrics: $(cat "$tmpdir/err")"
+	$METRICS_CHECK prometheus "$tmpdir/om.txt" > "$tmpdir/err" 2>&1 ||
+		fail "sample $i: -o prometheus: $(cat "$tmpdir/err")"
+	"$PORTTOP" -b -r "$rec" -o openmetrics -n "$i" --top 3 > "$tmpdir/all.txt" ||
+		fail "porttop -o openmetrics exited with $?"
+	awk '/^# HELP porttop_info /{ buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' \
+		"$tmpdir/all.txt" > "$tmpdir/real-om.txt"
+	$METRICS_CHECK openmetrics "$tmpdir/real-om.txt" > "$tmpdir/err" 2>&1 ||
+		fail "sample $i: -o openmetrics: $(cat "$tmpdir/err")"
 	js=$(sed -n "${i}p" "$tmpdir/live.json")
 	om() {
 		awk -v s="$1" 'index($0, s " ") == 1 { print $NF }' "$tmpdir/om.txt"
@@ -251,10 +261,24 @@ while [ "$i" -le "$N" ]; do
 		"$(om porttop_other_destinations_ports_in_use)"
 	i=$((i + 1))
 done
-echo "ok openmetrics: $N samples pass promtool and match the JSON"
-"$PORTTOP" -b -n 1 -o openmetrics | promtool check metrics > "$tmpdir/err" 2>&1 ||
-	fail "live openmetrics: promtool: $(cat "$tmpdir/err")"
-echo "ok openmetrics: a live sample passes promtool"
+echo "ok metrics: $N samples pass the Prometheus and OpenMetrics parsers and match the JSON"
+"$PORTTOP" -b -n 1 -o prometheus > "$tmpdir/om.txt" ||
+	fail "live -o prometheus exited with $?"
+$METRICS_CHECK prometheus "$tmpdir/om.txt" > "$tmpdir/err" 2>&1 ||
+	fail "live -o prometheus: $(cat "$tmpdir/err")"
+"$PORTTOP" -b -n 1 -o openmetrics > "$tmpdir/om.txt" ||
+	fail "live -o openmetrics exited with $?"
+$METRICS_CHECK openmetrics "$tmpdir/om.txt" > "$tmpdir/err" 2>&1 ||
+	fail "live -o openmetrics: $(cat "$tmpdir/err")"
+# the two differ as OpenMetrics says, and only so
+"$PORTTOP" -b -r "$rec" -n 1 -o prometheus > "$tmpdir/p1.txt"
+"$PORTTOP" -b -r "$rec" -n 1 -o openmetrics > "$tmpdir/o1.txt"
+assert_eq "OpenMetrics: last line" "# EOF" "$(tail -n 1 "$tmpdir/o1.txt")"
+grep -q '^# TYPE porttop_samples counter$' "$tmpdir/o1.txt" ||
+	fail "OpenMetrics: the counter family is not named porttop_samples"
+assert_eq "OpenMetrics: samples as in the Prometheus text" \
+	"$(grep -v '^#' "$tmpdir/p1.txt")" "$(grep -v '^#' "$tmpdir/o1.txt")"
+echo "ok metrics: a live sample of each format passes its parser"
 
 # ---- import -----------------------------------------------------------------
 "$PORTTOP" --import - --range="$RANGE_LOW-$RANGE_HIGH" -b -o json \

@@ -10,7 +10,9 @@
 #                   -w, replay, import) names the -w file only; -w opens
 #                   with O_NOFOLLOW; every open of a run carries O_CLOEXEC;
 #                   no rename, unlink, mkdir, link, symlink, chmod,
-#                   truncate;
+#                   truncate; --textfile=FILE opens for writing only its
+#                   own temporary files beside FILE (O_EXCL) and renames
+#                   each onto FILE, nothing else;
 #   -w refuses      a symlink (even to a file it could write), a hard-linked
 #                   file, a FIFO, a directory, a file that is not a
 #                   recording: exit 3, a reason on stderr, the target
@@ -99,6 +101,28 @@ done
 check_eq "live -w: the recording is opened O_NOFOLLOW" 1 \
 	"$(grep -F "\"$rec\"" "$tmpdir/trace.1" | grep -E 'O_WRONLY|O_RDWR' | grep -c O_NOFOLLOW)"
 group_end "porttop runs no program and writes only the file named by -w"
+
+# ---- --textfile writes FILE by rename, and nothing else -------------------------
+group_begin
+mkdir "$tmpdir/tf"
+tf=$tmpdir/tf/p.prom
+trace --textfile="$tf" -n 3 -d 0.1 || fail "porttop --textfile under strace: $(cat "$tmpdir/trace.$trace_n.err")"
+f=$tmpdir/trace.$trace_n
+check_eq "--textfile: the file" yes "$([ -s "$tf" ] && echo yes || echo no)"
+check_eq "--textfile: execve calls (porttop's own only)" 1 "$(grep -c 'execve(' "$f")"
+check_eq "--textfile: fork/clone calls" 0 "$(grep -c -E '(fork|clone3?)\(' "$f")"
+# writes: only temporary files beside FILE, created exclusively
+writes=$(grep -E 'open(at2?)?\(|creat\(' "$f" | grep -E 'O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|creat\(' |
+	grep -v -E "\"$tmpdir/tf/\\.p\\.prom\\.[A-Za-z0-9]{6}\", O_RDWR\\|O_CREAT\\|O_EXCL\\|O_CLOEXEC" | head -n 3)
+check_eq "--textfile: opens for writing other than its temporary files" "" "$writes"
+check_eq "--textfile: renames, each a temporary file onto FILE" 3 \
+	"$(grep -E '^[0-9]+ +rename(at2?)?\(' "$f" | grep -c -E "\"$tmpdir/tf/\\.p\\.prom\\.[A-Za-z0-9]{6}\", .*\"$tf\"\\) = 0")"
+check_eq "--textfile: other renames, unlinks, mkdirs, links, chmods, truncates" 0 \
+	"$(grep -E '(rename|renameat2?|unlink|unlinkat|mkdir|mkdirat|link|linkat|symlink|symlinkat|chmod|fchmodat|truncate)\(' "$f" |
+		grep -c -v -E "\"$tmpdir/tf/\\.p\\.prom\\.[A-Za-z0-9]{6}\", .*\"$tf\"\\) = 0")"
+nocloexec=$(grep -E 'open(at2?)?\(' "$f" | grep -v ' = -1 ' | grep -v O_CLOEXEC | head -n 3)
+check_eq "--textfile: opens without O_CLOEXEC" "" "$nocloexec"
+group_end "--textfile writes only FILE, by renaming its own temporary file"
 
 # ---- -w refuses what it must not write -------------------------------------------
 group_begin

@@ -407,6 +407,63 @@ static void test_netns_options(void **state)
 	strbuf_release(&err);
 }
 
+/* pkg: -o prometheus, -o openmetrics, --textfile */
+static void test_exporter_options(void **state)
+{
+	struct options o;
+	struct strbuf err;
+
+	(void)state;
+	strbuf_init(&err);
+	assert_int_equal(parse(&o, &err, "-b", "-o", "prometheus", "--top=4",
+			       NULL), OPTIONS_RUN);
+	assert_int_equal(o.format, OUT_PROMETHEUS);
+	assert_int_equal(o.top, 4);
+	assert_null(o.textfile);
+	assert_int_equal(parse(&o, &err, "-b", "-o", "openmetrics", NULL),
+			 OPTIONS_RUN);
+	assert_int_equal(o.format, OUT_OPENMETRICS);
+
+	/* --textfile: batch, the Prometheus text format, until killed */
+	assert_int_equal(parse(&o, &err, "--textfile=/x/p.prom", "-d", "15",
+			       NULL), OPTIONS_RUN);
+	assert_string_equal(o.textfile, "/x/p.prom");
+	assert_true(o.batch);
+	assert_int_equal(o.format, OUT_PROMETHEUS);
+	assert_int_equal(o.iterations, 0);
+	assert_true(o.delay == 15.0);
+	assert_int_equal(parse(&o, &err, "--textfile", "p", "-o", "prometheus",
+			       "--top=20", "-n", "3", NULL), OPTIONS_RUN);
+	assert_int_equal(o.top, 20);
+	assert_int_equal(o.iterations, 3);
+
+	/* refused, with the reason */
+	assert_int_equal(parse(&o, &err, "--textfile=", NULL), -EINVAL);
+	assert_non_null(strstr(err.buf, "file name"));
+	strbuf_reset(&err);
+	assert_int_equal(parse(&o, &err, "--textfile=p", "-o", "json", NULL),
+			 -EINVAL);
+	assert_non_null(strstr(err.buf, "Prometheus text format"));
+	assert_int_equal(parse(&o, &err, "--textfile=p", "-o", "openmetrics",
+			       NULL), -EINVAL);
+	strbuf_reset(&err);
+	assert_int_equal(parse(&o, &err, "--textfile=p", "--check=80,90",
+			       NULL), -EINVAL);
+	assert_non_null(strstr(err.buf, "--check"));
+	assert_int_equal(parse(&o, &err, "--textfile=p", "--all-netns", NULL),
+			 -EINVAL);
+	assert_int_equal(parse(&o, &err, "--textfile=p", "-w", "p", NULL),
+			 -EINVAL);
+	assert_int_equal(parse(&o, &err, "-b", "-o", "openmetric", NULL),
+			 -EINVAL);
+	strbuf_reset(&err);
+	assert_int_equal(parse(&o, &err, "-b", "--top=3", NULL), -EINVAL);
+	assert_non_null(strstr(err.buf, "prometheus"));
+	assert_non_null(strstr(options_usage(), "--textfile=FILE"));
+	assert_non_null(strstr(options_usage(), "prometheus"));
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_help_version_color),
 		cmocka_unit_test(test_netns_options),   /* nat */
+		cmocka_unit_test(test_exporter_options),   /* pkg */
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,10 +8,12 @@
 
 #include "batch.h"
 #include "check.h"
+#include "expfmt.h"
 #include "netns.h"     /* nat */
 #include "out_json.h"
 #include "out_openmetrics.h"
 #include "out_text.h"
+#include "textfile.h"
 
 static double monotonic_now(void)
 {
@@ -69,6 +71,34 @@ static void wait_until(struct sampler *sp, double deadline)
 	}
 }
 
+/* -o openmetrics: the Prometheus text in sb, made OpenMetrics. */
+static int to_openmetrics(struct strbuf *sb)
+{
+	struct strbuf om;
+	int err;
+
+	strbuf_init(&om);
+	err = expfmt_openmetrics(&om, sb->buf, sb->len);
+	if (err == 0) {
+		strbuf_reset(sb);
+		strbuf_add(sb, om.buf, om.len);
+		err = strbuf_error(sb);
+	}
+	strbuf_release(&om);
+	return err;
+}
+
+/* sb to out, or (--textfile) in place of the file. */
+static int batch_emit(const struct options *opts, const struct strbuf *sb,
+		      FILE *out)
+{
+	if (opts->textfile)
+		return textfile_write(opts->textfile, sb->buf, sb->len);
+	if (fwrite(sb->buf, 1, sb->len, out) != sb->len || fflush(out) != 0)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
 static int batch_print(const struct options *opts, const struct snapshot *snap,
 		       const struct om_run *run, struct strbuf *sb, FILE *out)
 {
@@ -77,15 +107,16 @@ static int batch_print(const struct options *opts, const struct snapshot *snap,
 	strbuf_reset(sb);
 	if (opts->format == OUT_JSON)
 		err = out_json_snapshot(sb, snap);
-	else if (opts->format == OUT_OPENMETRICS)
+	else if (opts->format == OUT_PROMETHEUS ||
+		 opts->format == OUT_OPENMETRICS)
 		err = out_openmetrics_snapshot(sb, snap, run);
 	else
 		err = out_text_snapshot(sb, snap);
+	if (err == 0 && opts->format == OUT_OPENMETRICS)
+		err = to_openmetrics(sb);
 	if (err)
 		return err;
-	if (fwrite(sb->buf, 1, sb->len, out) != sb->len || fflush(out) != 0)
-		return errno ? -errno : -EIO;
-	return 0;
+	return batch_emit(opts, sb, out);
 }
 
 int batch_run(const struct options *opts, struct sampler *sp, struct model *m,
@@ -127,13 +158,20 @@ int batch_run(const struct options *opts, struct sampler *sp, struct model *m,
 			run.sample_errors++;
 		if (e == 0) {
 			e = batch_print(opts, model_snapshot(m), &run, &sb, out);
-			if (e) {
+			if (e && opts->textfile && printed > 0) {
+				/* an exporter outlives a full disk: the
+				 * file keeps the last sample meanwhile */
+				fprintf(diag, "porttop: sample %ld: cannot "
+					"write %s: %s\n", done, opts->textfile,
+					strerror(-e));
+			} else if (e) {
 				strbuf_addf(err, "cannot write the output: %s",
 					    strerror(-e));
 				rc = e;
 				break;
+			} else {
+				printed++;
 			}
-			printed++;
 		} else if (printed == 0) {
 			strbuf_addf(err, "cannot sample sockets: %s",
 				    diag_strerror(e));
@@ -235,14 +273,16 @@ int batch_namespaces(const struct options *opts, const char *procroot,
 		strbuf_reset(&sb);
 		if (opts->format == OUT_JSON)
 			e = out_json_namespaces(&sb, &l, clock_wall(&clk));
-		else if (opts->format == OUT_OPENMETRICS)
+		else if (opts->format == OUT_PROMETHEUS ||
+			 opts->format == OUT_OPENMETRICS)
 			e = out_openmetrics_namespaces(&sb, &l,
 						       clock_wall(&clk));
 		else
 			e = out_text_namespaces(&sb, &l, clock_wall(&clk));
-		if (e == 0 && (fwrite(sb.buf, 1, sb.len, out) != sb.len ||
-			       fflush(out) != 0))
-			e = errno ? -errno : -EIO;
+		if (e == 0 && opts->format == OUT_OPENMETRICS)
+			e = to_openmetrics(&sb);
+		if (e == 0)
+			e = batch_emit(opts, &sb, out);
 		if (e) {
 			strbuf_addf(err, "cannot write the output: %s",
 				    strerror(-e));

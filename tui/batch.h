@@ -17,6 +17,12 @@
  * While it waits between samples it keeps the sampler's destroy-event
  * socket drained (sampler_event_fd(), sampler_drain_events()).
  *
+ * --textfile (opts->textfile): each snapshot replaces that file instead
+ * (textfile_write(), engine/textfile.h) and nothing goes to `out`; a
+ * write that fails after a good one is reported on `diag` and the run
+ * goes on. OUT_OPENMETRICS is the OUT_PROMETHEUS text made OpenMetrics
+ * (engine/expfmt.h).
+ *
  * Returns 0, or a negative errno with a one-line reason appended to err:
  * when no sample at all could be taken, or when `out` fails (closed pipe,
  * full disk). A failed sample after a good one is reported on `diag` (a
@@ -45,7 +51,7 @@ int batch_check(const struct options *opts, struct sampler *sp,
 /*
  * `porttop -b --all-netns`: every opts->delay seconds, list the network
  * namespaces under procroot and rundir (engine/netns.h), sample each one,
- * and print the list to `out` (text, json or openmetrics), until
+ * and print the list to `out` (text, json, prometheus or openmetrics), until
  * opts->iterations
  * lists were printed (0: until killed). Returns 0, or a negative errno
  * with a one-line reason appended to err (no list at all, or `out`

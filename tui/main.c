@@ -20,6 +20,7 @@
 #include "sampler.h"
 #include "source.h"
 #include "strbuf.h"
+#include "textfile.h"
 #include "ui.h"
 
 /* Exit codes: the command-line contract (docs/porttop.1). */
@@ -285,6 +286,17 @@ int main(int argc, char **argv)
 	if (rc == OPTIONS_VERSION) {
 		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 		return EXIT_OK;
+	}
+
+	/* --textfile: refuse a symlink or a missing directory now, not
+	 * after the first sample */
+	if (opts.textfile && (e = textfile_check(opts.textfile)) != 0) {
+		fprintf(stderr, "porttop: cannot write the textfile %s: %s\n",
+			opts.textfile, e == -ELOOP ? "it is a symbolic link" :
+			e == -EINVAL ? "it is not a regular file" :
+			strerror(-e));
+		strbuf_release(&err);
+		return EXIT_CANNOT_SAMPLE;
 	}
 
 	/* nat: a list of every namespace instead of one */

@@ -27,6 +27,7 @@ enum {
 	OPT_RANGE,
 	OPT_DEMO,
 	OPT_TOP,
+	OPT_TEXTFILE,
 	OPT_ALL_NETNS,           /* nat */
 	OPT_NAT_RANGE,
 };
@@ -49,6 +50,7 @@ static const struct option long_options[] = {
 	{ "range", required_argument, NULL, OPT_RANGE },
 	{ "demo", no_argument, NULL, OPT_DEMO },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "no-bpf", no_argument, NULL, OPT_NO_BPF },
 	{ "ascii", no_argument, NULL, OPT_ASCII },
@@ -67,10 +69,15 @@ const char *options_usage(void)
 	"                          allowed, 0.05 to 3600)\n"
 	"  -b, --batch             no terminal UI: print snapshots to stdout\n"
 	"  -n, --iterations=N      stop after N samples (batch and UI)\n"
-	"  -o, --output=FORMAT     batch format: text (default), json or\n"
-	"                          openmetrics (Prometheus text format)\n"
-	"      --top=N             openmetrics: series for the N destinations\n"
+	"  -o, --output=FORMAT     batch format: text (default), json,\n"
+	"                          prometheus (Prometheus text format) or\n"
+	"                          openmetrics (OpenMetrics 1.0)\n"
+	"      --top=N             metrics: series for the N destinations\n"
 	"                          most at risk (default 10), the rest summed\n"
+	"      --textfile=FILE     exporter: keep sampling every -d seconds and\n"
+	"                          replace FILE atomically after each sample\n"
+	"                          (Prometheus text format, mode 0644), for\n"
+	"                          node_exporter's textfile collector\n"
 	"  -w, --record=FILE       also append every sample to FILE (mode 0600)\n"
 	"  -r, --replay=FILE       read samples from a recording instead of the\n"
 	"                          kernel (UI keys: t/T next/previous, b jump)\n"
@@ -302,11 +309,14 @@ int options_parse(int argc, char **argv, struct options *opts, struct strbuf *er
 				opts->format = OUT_TEXT;
 			else if (strcmp(optarg, "json") == 0)
 				opts->format = OUT_JSON;
+			else if (strcmp(optarg, "prometheus") == 0)
+				opts->format = OUT_PROMETHEUS;
 			else if (strcmp(optarg, "openmetrics") == 0)
 				opts->format = OUT_OPENMETRICS;
 			else
 				return usage_error(err, "unknown output format '%s': "
-						   "use text, json or openmetrics", optarg);
+						   "use text, json, prometheus or "
+						   "openmetrics", optarg);
 			break;
 		case OPT_CHECK:
 			if (parse_check(optarg, &opts->check_warn, &opts->check_crit))
@@ -332,6 +342,11 @@ int options_parse(int argc, char **argv, struct options *opts, struct strbuf *er
 			if (!*optarg)
 				return usage_error(err, "--record needs a file name");
 			opts->record = optarg;
+			break;
+		case OPT_TEXTFILE:
+			if (!*optarg)
+				return usage_error(err, "--textfile needs a file name");
+			opts->textfile = optarg;
 			break;
 		case 'r':
 			if (!*optarg)
@@ -415,6 +430,20 @@ int options_parse(int argc, char **argv, struct options *opts, struct strbuf *er
 		return OPTIONS_VERSION;
 	if (opts->check_eta >= 0 && !opts->check)
 		return usage_error(err, "--check-eta needs --check=WARN,CRIT");
+	if (opts->textfile) {
+		/* An exporter: the file is its output, in the format the
+		 * textfile collector reads. */
+		if (opts->check || opts->all_netns)
+			return usage_error(err, "--textfile exports samples: it "
+					   "does not take %s", opts->check ?
+					   "--check" : "--all-netns");
+		if (opts->format != OUT_TEXT && opts->format != OUT_PROMETHEUS)
+			return usage_error(err, "--textfile writes the Prometheus "
+					   "text format: it takes no other "
+					   "--output");
+		opts->format = OUT_PROMETHEUS;
+		opts->batch = 1;
+	}
 	if (opts->check) {
 		/* A check prints one status, not snapshots. */
 		if (opts->format != OUT_TEXT)
@@ -436,8 +465,16 @@ int options_parse(int argc, char **argv, struct options *opts, struct strbuf *er
 				   "and a recording know their range)");
 	if (opts->import_format != IMPORT_AUTO && !opts->import)
 		return usage_error(err, "--import-format needs --import");
-	if (have_top && opts->format != OUT_OPENMETRICS)
-		return usage_error(err, "--top applies to -o openmetrics");
+	if (have_top && opts->format != OUT_OPENMETRICS &&
+	    opts->format != OUT_PROMETHEUS)
+		return usage_error(err, "--top applies to -o prometheus, -o "
+				   "openmetrics and --textfile");
+	if (opts->textfile && ((opts->record && strcmp(opts->textfile,
+						       opts->record) == 0) ||
+			       (opts->replay && strcmp(opts->textfile,
+						       opts->replay) == 0)))
+		return usage_error(err, "--textfile and --record or --replay "
+				   "name the same file");
 	if (opts->record && opts->replay && strcmp(opts->record, opts->replay) == 0)
 		return usage_error(err, "--record and --replay name the same file");
 	/* nat: namespaces are sampled live */

@@ -12,7 +12,8 @@
 enum out_format {
 	OUT_TEXT,
 	OUT_JSON,
-	OUT_OPENMETRICS,         /* record: Prometheus text format */
+	OUT_PROMETHEUS,          /* the Prometheus text format (0.0.4) */
+	OUT_OPENMETRICS,         /* OpenMetrics 1.0 (engine/expfmt.h) */
 };
 
 #define OPTIONS_MAX_PIDS 64
@@ -41,7 +42,10 @@ struct options {
 	enum import_format import_format;  /* --import-format, IMPORT_AUTO */
 	int have_range;          /* --range=LOW-HIGH given (imports) */
 	unsigned range_low, range_high;
-	size_t top;              /* --top=N: OpenMetrics destinations listed */
+	size_t top;              /* --top=N: metrics destinations listed */
+	const char *textfile;    /* --textfile=FILE: keep sampling, replace
+				    FILE (Prometheus text) after each sample;
+				    implies batch, nothing on stdout */
 	/* <<< record */
 	/* >>> nat: other network namespaces, conntrack */
 	const char *netns;       /* -N NAME|PID: sample that namespace, or

@@ -142,6 +142,10 @@ static void sampler_bind_states(struct sampler *sp, struct sample *s)
 	} else {
 		snprintf(s->bind_why, sizeof(s->bind_why), "%s", sp->bind_why);
 	}
+	/* The kernel's bytecode filter needs the kernel: a canned transport
+	 * (tests) answers the dumps it was given and nothing more. */
+	if (nlio_fd(&sp->io) < 0)
+		return;
 	err = diag_mark_userbound(&sp->io, &s->socks, &s->stats);
 	s->bind_src = err == 0 ? SOCK_BSRC_AUTOBOUND : SOCK_BSRC_NONE;
 }

@@ -575,10 +575,10 @@ static uint32_t tw_case(struct fx *f, int reuse, int timestamps, int delay_ms,
 	d = &snap->dests[0];
 	assert_int_equal(d->sockets, 1);
 	assert_int_equal(d->states[SOCK_TIME_WAIT], 1);
-	/* reusable or not, the entry stays in use and is not handed back:
-	 * 200 - 1 = 199 */
+	/* the entry stays in use; a reusable one is handed back to
+	 * connect(): 200 - 1 (+ 1 when reusable) */
 	assert_int_equal(d->in_use, 1);
-	assert_int_equal(d->available, 199);
+	assert_int_equal(d->available, 199 + d->reusable);
 	assert_int_equal(snap->unattributed_time_wait, 1);
 	return d->reusable;
 }
@@ -610,6 +610,112 @@ static void test_tw_reuse(void **state)
 	assert_int_equal(tw_case(f, 1, 1, 20000, "10.0.0.1", "10.0.0.2", 30000, 0), 1);
 }
 
+/* push a TCP socket with a bind state */
+static void add_bind(struct sample *s, const char *saddr, unsigned sport,
+		     const char *daddr, unsigned dport, unsigned state,
+		     unsigned bind, uint32_t expires_ms)
+{
+	struct sock_rec r = rec(TCP, saddr, sport, daddr, dport, state);
+
+	r.bind = (uint8_t)bind;
+	r.expires_ms = expires_ms;
+	push(s, &r);
+}
+
+/*
+ * Bind states (sock_rec.bind): a bind()-owned bucket takes its port from
+ * every destination, whatever the socket's state; an unknown one counts
+ * as connect()-made in available and as owned in available_min; the
+ * new-destination figure follows the same rules.
+ */
+static void test_bind_states(void **state)
+{
+	struct fx *f = *state;
+	struct sample *s = &f->s;
+	const struct snapshot *snap;
+	const struct snap_dest *a, *b;
+	unsigned p;
+
+	/* BPF: 30 bind(addr, 0)+connect sockets toward B (10 of them in
+	 * TIME_WAIT), 20 plain ones toward A: A loses B's 30 ports. */
+	set_range(s, 40000, 40199);
+	s->bind_src = SOCK_BSRC_BPF;
+	for (p = 40000; p < 40030; p++)
+		add_bind(s, "127.0.0.1", p, "127.0.0.1", 5002,
+			 p < 40010 ? SOCK_TIME_WAIT : SOCK_ESTABLISHED,
+			 SOCK_BIND_OWNED, 30000);
+	for (p = 40100; p < 40120; p++)
+		add_bind(s, "127.0.0.1", p, "127.0.0.1", 5001,
+			 SOCK_ESTABLISHED, SOCK_BIND_AUTO, 0);
+	snap = update(f);
+	a = find_dest(snap, TCP, "127.0.0.1", "127.0.0.1", 5001);
+	b = find_dest(snap, TCP, "127.0.0.1", "127.0.0.1", 5002);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(snap->owned_ports, 30);
+	assert_int_equal(a->available, 200 - 30 - 20);
+	assert_int_equal(b->available, 200 - 30);     /* its own ports are owned */
+	assert_true(a->exact && b->exact && snap->exact);
+	assert_int_equal(a->available_min, a->available);
+	assert_int_equal(snap->available_new_destination, 170);
+	assert_int_equal(snap->available_new_destination_min, 170);
+	assert_int_equal(snap->bind_src, SOCK_BSRC_BPF);
+	assert_string_equal(snap->inexact_why, "");
+
+	/* The same world without bind states: the estimate over-reports,
+	 * available_min is the sure figure, and the reason says why. */
+	set_range(s, 40000, 40199);
+	s->bind_src = SOCK_BSRC_AUTOBOUND;
+	snprintf(s->bind_why, sizeof(s->bind_why), "no BPF here");
+	for (p = 40000; p < 40030; p++)
+		add_bind(s, "127.0.0.1", p, "127.0.0.1", 5002,
+			 p < 40010 ? SOCK_TIME_WAIT : SOCK_ESTABLISHED,
+			 SOCK_BIND_UNKNOWN, 30000);
+	for (p = 40100; p < 40120; p++)
+		add_bind(s, "127.0.0.1", p, "127.0.0.1", 5001,
+			 SOCK_ESTABLISHED, SOCK_BIND_UNKNOWN, 0);
+	snap = update(f);
+	a = find_dest(snap, TCP, "127.0.0.1", "127.0.0.1", 5001);
+	b = find_dest(snap, TCP, "127.0.0.1", "127.0.0.1", 5002);
+	assert_int_equal(snap->owned_ports, 0);
+	assert_int_equal(snap->bind_unknown, 50);
+	assert_int_equal(a->available, 180);          /* 200 - its own 20 */
+	assert_int_equal(a->available_min, 150);      /* - B's 30 as well */
+	assert_false(a->exact);
+	/* 200 - its own 30, + its 10 TIME_WAIT entries, which tw_reuse 2
+	 * (the default, loopback) would reuse if connect() made them */
+	assert_int_equal(b->reusable, 10);
+	assert_int_equal(b->available, 180);
+	assert_int_equal(b->available_min, 150);
+	assert_false(snap->exact);
+	assert_int_equal(snap->available_new_destination, 200);
+	assert_int_equal(snap->available_new_destination_min, 150);
+	assert_non_null(strstr(snap->inexact_why, "no BPF here"));
+
+	/* tcp_tw_reuse: a connect()-made TIME_WAIT entry is reusable, a
+	 * bind()-owned one never (its port is skipped first), an unknown
+	 * one only in the estimate. */
+	set_range(s, 40000, 40199);
+	s->sys.tcp_tw_reuse = 1;
+	s->bind_src = SOCK_BSRC_BPF;
+	for (p = 40000; p < 40010; p++)
+		add_bind(s, "10.0.0.1", p, "10.0.0.2", 443, SOCK_TIME_WAIT,
+			 p < 40004 ? SOCK_BIND_AUTO :
+			 p < 40007 ? SOCK_BIND_OWNED : SOCK_BIND_UNKNOWN, 30000);
+	snap = update(f);
+	a = &snap->dests[0];
+	assert_int_equal(snap->ndests, 1);
+	assert_int_equal(a->in_use, 10);
+	assert_int_equal(a->reusable, 4 + 3);          /* AUTO + UNKNOWN */
+	/* 200 - 3 owned - 7 other in use + 7 reusable */
+	assert_int_equal(a->available, 200 - 3 - 7 + 7);
+	/* sure: the 3 unknown ones may be owned: not reusable */
+	assert_int_equal(a->available_min, 200 - 3 - 7 + 4);
+	assert_false(a->exact);
+	assert_int_equal(snap->available_new_destination, 197);
+	assert_int_equal(snap->available_new_destination_min, 194);
+}
+
 static void test_tw_reuse_not_available(void **state)
 {
 	struct fx *f = *state;
@@ -635,8 +741,8 @@ static void test_tw_reuse_not_available(void **state)
 	assert_int_equal(d->sockets, 5);
 	assert_int_equal(d->in_use, 5);
 	assert_int_equal(d->reusable, 3);
-	/* 200 - 5 in use; the 3 reusable entries are not added back */
-	assert_int_equal(d->available, 195);
+	/* 200 - 5 in use, + the 3 reusable entries connect() takes over */
+	assert_int_equal(d->available, 198);
 	assert_int_equal(snap->unattributed_time_wait, 4);
 
 	/* Two reusable entries with one 4-tuple (a dump racing a reuse;
@@ -768,12 +874,13 @@ static void test_pools(void **state)
 
 	/* dests: 127.0.0.1->:5001 uses {40001, 40002, 40150}, 40150
 	 * reserved: 199 - 2 = 197; LISTENs own 40003, 40005, 40006:
-	 * 197 - 3 = 194. */
+	 * 197 - 3 = 194; tw_reuse 1 hands the TIME_WAIT 40002 back: 195. */
 	assert_int_equal(snap->owned_ports, 3);
 	d = find_dest(snap, TCP, "127.0.0.1", "127.0.0.1", 5001);
 	assert_non_null(d);
 	assert_int_equal(d->in_use, 3);
-	assert_int_equal(d->available, 194);
+	assert_int_equal(d->reusable, 1);
+	assert_int_equal(d->available, 195);
 }
 
 static void test_pools_v6only(void **state)
@@ -1125,7 +1232,7 @@ static void naive_compute(struct naive *n, const struct sysctl_vals *v,
 		n->states[key][r->state == SOCK_NEW_SYN_RECV ? SOCK_SYN_RECV :
 			       r->state]++;
 		/* per port, like in_use: one 4-tuple twice is one port */
-		if (naive_reusable(v, r) &&
+		if (naive_reusable(v, r) && !n->owned[r->sport] &&
 		    !n->rused[(size_t)key * PORTS + r->sport]) {
 			n->rused[(size_t)key * PORTS + r->sport] = 1;
 			n->reusable[key]++;
@@ -1140,9 +1247,13 @@ static void naive_compute(struct naive *n, const struct sysctl_vals *v,
 			n->available[k] += (uint32_t)(n->usable[p] &&
 						      !n->owned[p] && !used);
 		}
-	for (k = 0; k < NKEYS; k++)
+	/* connect() takes reusable entries over: they are candidates like
+	 * free ports, and the parity port may be either */
+	for (k = 0; k < NKEYS; k++) {
+		n->available[k] += n->reusable[k];
 		n->available[k] = n->available[k] > n->parity ?
 				  n->available[k] - n->parity : 0;
+	}
 	/* distinct ports in range, per protocol */
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < ng; i++)
@@ -1922,6 +2033,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_destinations, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tw_reuse, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_tw_reuse_not_available, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bind_states, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_pools_wildcards_always, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_pools, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_pools_v6only, fx_setup, fx_teardown),

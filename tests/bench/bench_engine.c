@@ -14,6 +14,10 @@
  * always does): first COLD times a fresh sampler and model whose first
  * sample is timed ("LABEL cold": nothing about the processes is known
  * yet), then SAMPLES timed samples on the last of them ("LABEL warm").
+ * -B: with the BPF port-state reader (sampler_enable_bpf), as porttop
+ * does with the privileges for it; without -B every sample marks the
+ * explicit-port binds by one more filtered dump (diag_mark_userbound),
+ * as porttop does without them.
  * -j: also format every snapshot as porttop -b -o json does ("LABEL:
  * JSON"). Peak RSS is this process's VmHWM at the end.
  *
@@ -32,6 +36,7 @@
 
 #include "bench_dump.h"
 #include "bench_util.h"
+#include "bpfport.h"
 #include "clock.h"
 #include "diag.h"
 #include "events.h"
@@ -47,7 +52,7 @@ struct be_ctx {
 	struct sample s;
 };
 
-static int be_open(struct be_ctx *c, int attrib)
+static int be_open(struct be_ctx *c, int attrib, int bpf)
 {
 	struct clock clk;
 	struct events *ev;
@@ -68,6 +73,10 @@ static int be_open(struct be_ctx *c, int attrib)
 		err = model_new(&c->m);
 	if (!err && attrib)
 		err = sampler_enable_attribution(c->sp, "/proc");
+	if (!err && bpf && (err = sampler_enable_bpf(c->sp)) != 0) {
+		fprintf(stderr, "bench_engine: -B: %s\n", bpfport_strerror(err));
+		return err;
+	}
 	if (err) {
 		fprintf(stderr, "bench_engine: setup: %s\n", strerror(-err));
 		return err;
@@ -127,7 +136,7 @@ int main(int argc, char **argv)
 {
 	const char *label = NULL;
 	long n = 20, cold = 5, i;
-	int attrib = 0, json = 0, opt;
+	int attrib = 0, json = 0, bpf = 0, opt;
 	double *tot, *smp, *mdl, *js, *cms, *fl, *ratio;
 	struct bench_dump *bd = bench_dump_new(0);
 	char name[200];
@@ -135,7 +144,7 @@ int main(int argc, char **argv)
 	struct be_ctx c;
 	long socks;
 
-	while ((opt = getopt(argc, argv, "n:ac:jl:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:ac:jl:B")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = bench_num("bench_engine", "-n", optarg);
@@ -148,6 +157,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'B':
+			bpf = 1;
 			break;
 		case 'l':
 			label = optarg;
@@ -178,7 +190,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < cold; i++) {
 			if (i > 0)
 				be_close(&c);
-			if (be_open(&c, 1))
+			if (be_open(&c, 1, bpf))
 				return 1;
 			fl[i] = be_floor_once(bd);
 			if (fl[i] < 0 || be_step(&c, &smp[i], &mdl[i]))
@@ -193,7 +205,7 @@ int main(int argc, char **argv)
 	} else {
 		double a, b;
 
-		if (be_open(&c, 0) || be_step(&c, &a, &b))   /* warm-up */
+		if (be_open(&c, 0, bpf) || be_step(&c, &a, &b))   /* warm-up */
 			return 1;
 	}
 	for (i = 0; i < n; i++) {

@@ -95,6 +95,10 @@ run_tw() {
 	"$B/bench_engine" -n 21 -j -l "engine" | result
 	quiet 8
 	"$B/bench_bpf" -n 15 -l "bpf" | result
+	if [ "${PORTTOP_BPF:-0}" = 1 ]; then
+		quiet 8
+		"$B/bench_engine" -B -n 21 -l "engine with BPF" | result
+	fi
 	quiet 20
 	"$B/bench_engine" -a -c 5 -n 21 -l "engine+attribution" | result
 	"$B/bench_run" -n "$RUNS" -p "$pre 3" -l "porttop -b -o json -n 1" -- \
@@ -317,6 +321,9 @@ END {
 	k = "tw|engine: x floor"
 	if (k in med)
 		printf "| one sample + model update / floor | 1.30 | %.2f | %s |\n", med[k], verdict(med[k] <= 1.3)
+	k = "tw|engine with BPF: x floor"
+	if (k in med)
+		printf "| one sample + model update with the BPF port-state reader / floor | 1.50 | %.2f | %s |\n", med[k], verdict(med[k] <= 1.5)
 	k = "tw|engine+attribution warm: x floor"
 	if (k in med)
 		printf "| warm attribution / floor | 1.50 | %.2f | %s |\n", med[k], verdict(med[k] <= 1.5)

@@ -584,16 +584,24 @@ int diag_mark_userbound(struct nlio *io, struct sockvec *socks,
 	struct sockvec locked;
 	uint64_t *cookies = NULL;
 	size_t i, n = 0;
-	int err = 0;
+	int err;
 
 	/* the sample's stats count its own dump; only damage adds up */
 	memset(&lst, 0, sizeof(lst));
 	sockvec_init(&locked);
-	for (i = 0; i < 2 && err == 0; i++) {
-		err = diag_dump_typed(io, SOCK_DIAG_BY_FAMILY, families[i],
-				      IPPROTO_TCP, &flt, &locked, &lst);
-		if (err < 0 && diag_absent(families[i], IPPROTO_TCP, err))
-			err = 0;
+	/* One walk of the tables for both families, as diag_dump_set() does;
+	 * per family where the older request is refused. */
+	err = diag_dump_typed(io, TCPDIAG_GETSOCK, AF_UNSPEC, IPPROTO_TCP,
+			      &flt, &locked, &lst);
+	if (err == -EINVAL || err == -ENOENT || err == -EOPNOTSUPP) {
+		err = 0;
+		for (i = 0; i < 2 && err == 0; i++) {
+			err = diag_dump_typed(io, SOCK_DIAG_BY_FAMILY,
+					      families[i], IPPROTO_TCP, &flt,
+					      &locked, &lst);
+			if (err < 0 && diag_absent(families[i], IPPROTO_TCP, err))
+				err = 0;
+		}
 	}
 	if (err == 0 && locked.len) {
 		cookies = malloc(locked.len * sizeof(*cookies));

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,33 @@ static int fail(int code, const char *what, const char *why)
 {
 	fprintf(stderr, "porttop: %s%s%s\n", what, why ? ": " : "", why ? why : "");
 	return code;
+}
+
+/*
+ * A closed standard descriptor would be taken by the next open(): the
+ * netlink socket would receive the report, a recording the warnings. Hold
+ * 0-2 open on /dev/null before anything else opens. -1 if that fails.
+ */
+static int std_fds_hold(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		int got;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* the lowest free descriptor: fd itself. porttop runs no
+		 * program, so close-on-exec loses nothing. */
+		got = open("/dev/null", fd ? O_WRONLY | O_CLOEXEC :
+			   O_RDONLY | O_CLOEXEC);
+		if (got != fd) {
+			if (got >= 0)
+				close(got);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -270,6 +298,8 @@ int main(int argc, char **argv)
 	struct netns *ns = NULL;   /* nat: -N */
 	int rc, e;
 
+	if (std_fds_hold() < 0)
+		return EXIT_CANNOT_SAMPLE;   /* nowhere to say why */
 	strbuf_init(&err);
 	rc = options_parse(argc, argv, &opts, &err);
 	if (rc < 0) {

@@ -5,6 +5,16 @@
 #   closed 0-2      with stdout or stderr closed, nothing porttop opens
 #                   takes their place: a recording made so replays without
 #                   damage (the report or a warning would land in it);
+#   resync bound    a recording with a record marker every 12 bytes and
+#                   plausible lengths (quadratic to resync before) is read
+#                   and refused by -w within a generous time, damage
+#                   reported;
+#   -r FIFO         refused at once (no blocking open), exit 3;
+#   -w damage       a flipped bit in the last whole record is kept (only a
+#                   torn tail is trimmed) and reported;
+#   -w owner        a file owned by another user is refused, unchanged; an
+#                   own file is made 0600;
+#   -w lock         a second writer on a locked file is refused, exit 3;
 #
 # Needs PORTTOP, TESTLIB and TESTDATA set.
 
@@ -38,5 +48,86 @@ grep -q damaged "$tmpdir/err2" && check_eq "stdout closed: damage" none "$(cat "
 check_eq "stdin closed: replay exit" 0 "$?"
 grep -q "TCP 100 sockets" "$tmpdir/out3" || check_eq "stdin closed: the report" found missing
 group_end "closed standard descriptors"
+
+# ---- resync work bound ----------------------------------------------------
+group_begin
+cp "$TESTDATA/demo.ptr" "$tmpdir/crafted.ptr"
+# one unit: marker, length 786432 (a multiple of 12, so it ends on another
+# marker), a wrong checksum; doubled 17 times: 1.5 MiB
+printf '\360PTS\000\000\014\000\001\002\003\004' > "$tmpdir/unit"
+i=0
+while [ "$i" -lt 17 ]; do
+	cat "$tmpdir/unit" "$tmpdir/unit" > "$tmpdir/unit2"
+	mv "$tmpdir/unit2" "$tmpdir/unit"
+	i=$((i + 1))
+done
+cat "$tmpdir/unit" >> "$tmpdir/crafted.ptr"
+timeout 60 "$PORTTOP" -r "$tmpdir/crafted.ptr" -b -n 1 >/dev/null 2>"$tmpdir/err4"
+check_eq "crafted resync: -r exit (124: timed out)" 0 "$?"
+grep -q "damaged at offset" "$tmpdir/err4" || check_eq "crafted resync: damage reported" yes no
+timeout 60 "$PORTTOP" --import "$tmpdir/cap" -w "$tmpdir/crafted.ptr" -b -n 1 >/dev/null 2>"$tmpdir/err5"
+rc=$?
+[ "$rc" -ne 124 ] || check_eq "crafted resync: -w finishes" yes "timed out"
+group_end "resync work bound"
+
+# ---- -r on a FIFO ------------------------------------------------------------
+group_begin
+mkfifo "$tmpdir/fifo"
+timeout 20 "$PORTTOP" -r "$tmpdir/fifo" -b -n 1 >/dev/null 2>"$tmpdir/err6"
+check_eq "-r FIFO: exit" 3 "$?"
+grep -q "not a regular file" "$tmpdir/err6" || check_eq "-r FIFO: reason" "not a regular file" "$(cat "$tmpdir/err6")"
+group_end "-r FIFO refused"
+
+# ---- -w keeps damage that is not a torn tail ------------------------------------
+group_begin
+cp "$TESTDATA/demo.ptr" "$tmpdir/flip.ptr"
+sz=$(stat -c %s "$tmpdir/flip.ptr")
+last=$(tail -c 1 "$tmpdir/flip.ptr" | od -An -tu1 | tr -d ' ')
+if [ "$last" = 255 ]; then printf '\000'; else printf '\377'; fi |
+	dd of="$tmpdir/flip.ptr" bs=1 seek=$((sz - 1)) conv=notrunc 2>/dev/null
+cp "$tmpdir/flip.ptr" "$tmpdir/flip.orig"
+"$PORTTOP" --import "$tmpdir/cap" -w "$tmpdir/flip.ptr" -b -n 1 >/dev/null 2>"$tmpdir/err7"
+check_eq "-w flipped bit: exit" 0 "$?"
+cmp -s -n "$sz" "$tmpdir/flip.ptr" "$tmpdir/flip.orig" ||
+	check_eq "-w flipped bit: the damaged record is kept" kept trimmed
+grep -q "damaged at offset" "$tmpdir/err7" || check_eq "-w flipped bit: reported" yes no
+group_end "-w keeps damaged records"
+
+# ---- -w ownership and mode -----------------------------------------------------
+group_begin
+: > "$tmpdir/own.ptr"
+chmod 644 "$tmpdir/own.ptr"
+"$PORTTOP" --import "$tmpdir/cap" -w "$tmpdir/own.ptr" -b -n 1 >/dev/null 2>&1
+check_eq "-w own file: exit" 0 "$?"
+check_eq "-w own file: mode" 600 "$(stat -c %a "$tmpdir/own.ptr")"
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	: > "$tmpdir/theirs.ptr"
+	chown nobody "$tmpdir/theirs.ptr"
+	chmod 644 "$tmpdir/theirs.ptr"
+	"$PORTTOP" --import "$tmpdir/cap" -w "$tmpdir/theirs.ptr" -b -n 1 >/dev/null 2>"$tmpdir/err8"
+	check_eq "-w another user's file: exit" 3 "$?"
+	check_eq "-w another user's file: size" 0 "$(stat -c %s "$tmpdir/theirs.ptr")"
+	check_eq "-w another user's file: mode" 644 "$(stat -c %a "$tmpdir/theirs.ptr")"
+	grep -q "owned by uid" "$tmpdir/err8" || check_eq "-w another user's file: reason" "owned by uid" "$(cat "$tmpdir/err8")"
+else
+	echo "# not root: another user's file not checked"
+fi
+group_end "-w ownership and mode"
+
+# ---- -w: one writer at a time ----------------------------------------------------
+group_begin
+if command -v flock >/dev/null 2>&1; then
+	"$PORTTOP" --import "$tmpdir/cap" -w "$tmpdir/lock.ptr" -b -n 1 >/dev/null 2>&1
+	sz=$(stat -c %s "$tmpdir/lock.ptr")
+	flock -x "$tmpdir/lock.ptr" "$PORTTOP" --import "$tmpdir/cap" \
+		-w "$tmpdir/lock.ptr" -b -n 1 >/dev/null 2>"$tmpdir/err9"
+	check_eq "-w locked file: exit" 3 "$?"
+	check_eq "-w locked file: size" "$sz" "$(stat -c %s "$tmpdir/lock.ptr")"
+	grep -q "another porttop is writing" "$tmpdir/err9" ||
+		check_eq "-w locked file: reason" "another porttop" "$(cat "$tmpdir/err9")"
+else
+	echo "# flock(1) missing: the lock is not checked"
+fi
+group_end "-w one writer"
 
 checks_done

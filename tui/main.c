@@ -188,6 +188,7 @@ static int sources_record(const struct options *opts, struct sources *src,
 {
 	struct sampler_tap tap = { record_tap, src };
 	char host[256] = "";
+	const char *why;
 	int e;
 
 	if (!opts->record)
@@ -204,6 +205,10 @@ static int sources_record(const struct options *opts, struct sources *src,
 			err->len ? err->buf : rec_strerror(e));
 		return EXIT_CANNOT_SAMPLE;
 	}
+	if (rec_writer_damage(src->writer, &why))
+		fprintf(stderr, "porttop: %s: damaged at offset %llu (%s): kept, "
+			"appending after it\n", opts->record, (unsigned long long)
+			rec_writer_damage(src->writer, NULL), why);
 	src->record_path = opts->record;
 	sampler_set_tap(sp, &tap);
 	return 0;

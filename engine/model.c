@@ -663,7 +663,13 @@ static void model_sort_dests(struct model *m, struct snapshot *snap)
 
 static void model_warn_sample(struct snapshot *snap, const struct sample *s)
 {
-	if (!(s->sys.known & SYSCTL_K_RANGE))
+	if (!(s->sys.known & SYSCTL_K_RANGE) && s->sys.range_err)
+		snapshot_warn(snap, "could not read ip_local_port_range (%s%s): "
+			      "assuming the default %u-%u",
+			      s->sys.range_err == -EMFILE ? "EMFILE: " : "",
+			      strerror(-s->sys.range_err),
+			      s->sys.port_low, s->sys.port_high);
+	else if (!(s->sys.known & SYSCTL_K_RANGE))
 		snapshot_warn(snap, "could not read ip_local_port_range: "
 			      "assuming the default %u-%u",
 			      s->sys.port_low, s->sys.port_high);

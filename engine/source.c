@@ -247,6 +247,14 @@ int import_src_open(struct import_src **out, const char *path,
 			    "netstat or Windows netstat output (%llu lines, "
 			    "%llu malformed)", (unsigned long long)st->lines,
 			    (unsigned long long)st->malformed);
+	else if (e == -EILSEQ)
+		strbuf_addstr(err, "UTF-16 text (PowerShell's > writes it): "
+			      "convert it to UTF-8 first, e.g. netstat -ano | "
+			      "Out-File -Encoding ascii FILE");
+	else if (e == -EFBIG)
+		strbuf_addf(err, "larger than porttop reads (%llu MiB or %u "
+			    "lines): refusing it", (unsigned long long)
+			    (IMPORT_MAX_BYTES >> 20), IMPORT_MAX_LINES);
 	else if (e)
 		strbuf_addf(err, "%s", strerror(-e));
 	if (e) {

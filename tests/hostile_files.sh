@@ -15,6 +15,11 @@
 #   -w owner        a file owned by another user is refused, unchanged; an
 #                   own file is made 0600;
 #   -w lock         a second writer on a locked file is refused, exit 3;
+#   import caps     --import /dev/zero ends (refused past IMPORT_MAX_BYTES);
+#   fail closed     --check on garbage, random or binary input, or a
+#                   capture without --range, is UNKNOWN (exit 3); a UTF-16
+#                   capture is named as such; under `ulimit -n 6` a live
+#                   --check is UNKNOWN and EMFILE is named;
 #
 # Needs PORTTOP, TESTLIB and TESTDATA set.
 
@@ -129,5 +134,42 @@ else
 	echo "# flock(1) missing: the lock is not checked"
 fi
 group_end "-w one writer"
+
+# ---- import caps -------------------------------------------------------------
+group_begin
+timeout 120 "$PORTTOP" --import /dev/zero -b -n 1 >/dev/null 2>"$tmpdir/err10"
+check_eq "--import /dev/zero: exit (124: timed out)" 3 "$?"
+grep -q "larger than porttop reads" "$tmpdir/err10" ||
+	check_eq "--import /dev/zero: reason" "larger than porttop reads" "$(cat "$tmpdir/err10")"
+group_end "import caps"
+
+# ---- fail closed ----------------------------------------------------------------
+group_begin
+printf 'garbage\n\n' > "$tmpdir/garbage"
+head -c 4096 "$PORTTOP" > "$tmpdir/binary"
+printf '\211\001\377\022\n\003\004 x\n' > "$tmpdir/random"
+printf 'State Recv-Q Send-Q Local Address:Port Peer Address:Port\n' > "$tmpdir/empty"
+for f in garbage binary random; do
+	"$PORTTOP" --import "$tmpdir/$f" --check=80,90 >"$tmpdir/out11" 2>&1
+	check_eq "--check on $f: exit" 3 "$?"
+	grep -q "PORTTOP OK" "$tmpdir/out11" && check_eq "--check on $f: status" UNKNOWN OK
+done
+"$PORTTOP" --import "$tmpdir/empty" --check=80,90 >"$tmpdir/out12" 2>&1
+check_eq "--check on a capture without --range: exit" 3 "$?"
+"$PORTTOP" --import "$tmpdir/empty" --range=40000-40999 --check=80,90 >"$tmpdir/out13" 2>&1
+check_eq "--check on an empty capture with --range: exit" 0 "$?"
+printf '\377\376 \000 \000T\000C\000P\000\r\000\n\000' > "$tmpdir/utf16"
+"$PORTTOP" --import "$tmpdir/utf16" -b -n 1 >/dev/null 2>"$tmpdir/err14"
+check_eq "--import UTF-16: exit" 3 "$?"
+grep -q "UTF-16" "$tmpdir/err14" || check_eq "--import UTF-16: reason" UTF-16 "$(cat "$tmpdir/err14")"
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1; then
+	(ulimit -n 6; exec unshare -n "$PORTTOP" --check=80,90) >"$tmpdir/out15" 2>&1
+	check_eq "ulimit -n 6 --check: exit" 3 "$?"
+	(ulimit -n 7; exec unshare -n "$PORTTOP" -b -n 1) >"$tmpdir/out16" 2>&1
+	grep -q "EMFILE" "$tmpdir/out16" || check_eq "ulimit -n 7: EMFILE named" EMFILE "$(grep warning "$tmpdir/out16")"
+else
+	echo "# not root: the descriptor limit is not checked"
+fi
+group_end "fail closed"
 
 checks_done

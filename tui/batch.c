@@ -192,7 +192,8 @@ int batch_check(const struct options *opts, struct sampler *sp,
 	check_format(&sb, snap, &co, &res, reason.buf);
 	rc = check_exit_code(res.status);
 	if (res.status == CHECK_UNKNOWN)
-		fprintf(diag, "porttop: %s\n", reason.len ? reason.buf : "no sample");
+		fprintf(diag, "porttop: %s\n", reason.len ? reason.buf :
+			res.unknown_why ? res.unknown_why : "no sample");
 	if (strbuf_error(&sb) == 0)
 		fwrite(sb.buf, 1, sb.len, out);
 	if (fflush(out) != 0 || strbuf_error(&sb))

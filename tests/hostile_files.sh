@@ -20,6 +20,9 @@
 #                   capture without --range, is UNKNOWN (exit 3); a UTF-16
 #                   capture is named as such; under `ulimit -n 6` a live
 #                   --check is UNKNOWN and EMFILE is named;
+#   batch schedule  stopped (SIGSTOP) for 3.5 s, -b -d 1 resumes with one
+#                   late sample, then one a second: no burst of the missed
+#                   ones (consecutive sample times >= 1 s apart);
 #
 # Needs PORTTOP, TESTLIB and TESTDATA set.
 
@@ -171,5 +174,26 @@ else
 	echo "# not root: the descriptor limit is not checked"
 fi
 group_end "fail closed"
+
+# ---- batch schedule after a stall ------------------------------------------
+group_begin
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1; then
+	unshare -n "$PORTTOP" -b -d 1 -n 5 >"$tmpdir/out17" 2>/dev/null &
+	pt=$!
+	wait_for -t 20 grep -q "^porttop - " "$tmpdir/out17"
+	kill -STOP "$pt"
+	sleep 3.5
+	kill -CONT "$pt"
+	wait "$pt"
+	check_eq "batch after a stall: exit" 0 "$?"
+	# the sample times (hh:mm:ss) as seconds; each at least 1 s after the last
+	sed -n 's/^porttop - [0-9-]* \([0-9:]*\).*/\1/p' "$tmpdir/out17" |
+		awk -F: '{ t = $1 * 3600 + $2 * 60 + $3; if (NR > 1 && t - p < 1 && t - p > -80000) bad++; p = t }
+			 END { print NR, bad + 0 }' > "$tmpdir/gaps"
+	check_eq "batch after a stall: samples, samples < 1 s apart" "5 0" "$(cat "$tmpdir/gaps")"
+else
+	echo "# not root: the batch schedule is not checked"
+fi
+group_end "batch schedule"
 
 checks_done

@@ -20,6 +20,8 @@
 #                   capture without --range, is UNKNOWN (exit 3); a UTF-16
 #                   capture is named as such; under `ulimit -n 6` a live
 #                   --check is UNKNOWN and EMFILE is named;
+#   -N escapes     a namespace name with ESC is echoed sanitised (no ESC
+#                   byte on stderr or stdout);
 #   batch schedule  stopped (SIGSTOP) for 3.5 s, -b -d 1 resumes with one
 #                   late sample, then one a second: no burst of the missed
 #                   ones (consecutive sample times >= 1 s apart);
@@ -195,5 +197,15 @@ else
 	echo "# not root: the batch schedule is not checked"
 fi
 group_end "batch schedule"
+
+# ---- -N with an escape in its name ---------------------------------------------
+group_begin
+esc=$(printf '\033')
+"$PORTTOP" -N "x${esc}[31my" -b -n 1 >"$tmpdir/out18" 2>&1
+check_eq "-N escape: exit" 3 "$?"
+check_eq "-N escape: ESC bytes in the output" 0 "$(grep -c "$esc" "$tmpdir/out18")"
+"$PORTTOP" -N "x${esc}[31my" --check=80,90 >"$tmpdir/out19" 2>&1
+check_eq "-N escape --check: ESC bytes in the output" 0 "$(grep -c "$esc" "$tmpdir/out19")"
+group_end "-N escapes sanitised"
 
 checks_done

@@ -19,6 +19,7 @@
 #include "options.h"
 #include "record.h"
 #include "sampler.h"
+#include "sanitize.h"
 #include "source.h"
 #include "strbuf.h"
 #include "ui.h"
@@ -229,11 +230,14 @@ static void sources_close(struct sources *src)
  */
 static int nat_enter(const struct options *opts, struct netns **ns)
 {
+	char name[256];
 	int e;
 
 	*ns = NULL;
 	if (!opts->netns)
 		return 0;
+	/* the name as typed may hold terminal escapes: never echoed raw */
+	sanitize_text(name, sizeof(name), opts->netns, strlen(opts->netns));
 	e = netns_open(ns, "/proc", NETNS_RUNDIR, opts->netns);
 	if (e == 0)
 		e = netns_enter(*ns);
@@ -241,9 +245,9 @@ static int nat_enter(const struct options *opts, struct netns **ns)
 		return 0;
 	if (opts->check)
 		printf("PORTTOP UNKNOWN - cannot enter network namespace %s: "
-		       "%s\n", opts->netns, netns_strerror(e));
+		       "%s\n", name, netns_strerror(e));
 	fprintf(stderr, "porttop: cannot enter network namespace %s: %s\n",
-		opts->netns, netns_strerror(e));
+		name, netns_strerror(e));
 	netns_free(*ns);
 	*ns = NULL;
 	return EXIT_CANNOT_SAMPLE;

@@ -2250,8 +2250,16 @@ int rec_writer_append(struct rec_writer *w, const struct sample *s)
 	if (n < 0 || (size_t)n != w->buf.len) {
 		e = n < 0 ? -errno : -ENOSPC;
 		/* take back what went out, so the file ends on a whole record */
-		if (n > 0 && ftruncate(w->fd, (off_t)w->end) < 0)
+		if (n > 0 && ftruncate(w->fd, (off_t)w->end) < 0) {
+			off_t end;
+
 			e = -errno;
+			end = lseek(w->fd, 0, SEEK_END);
+			/* a torn record stays: the next one goes after it,
+			 * and a later trim must not cut into it */
+			if (end >= 0)
+				w->end = (uint64_t)end;
+		}
 		w->need_key = 1;
 		return e;
 	}

@@ -22,6 +22,9 @@
 #                   --check is UNKNOWN and EMFILE is named;
 #   -N escapes     a namespace name with ESC is echoed sanitised (no ESC
 #                   byte on stderr or stdout);
+#   disk full      -w onto a full file system: every failed append on
+#                   stderr, exit 3 at the end; once space is back the next
+#                   sample is recorded again;
 #   batch schedule  stopped (SIGSTOP) for 3.5 s, -b -d 1 resumes with one
 #                   late sample, then one a second: no burst of the missed
 #                   ones (consecutive sample times >= 1 s apart);
@@ -207,5 +210,35 @@ check_eq "-N escape: ESC bytes in the output" 0 "$(grep -c "$esc" "$tmpdir/out18
 "$PORTTOP" -N "x${esc}[31my" --check=80,90 >"$tmpdir/out19" 2>&1
 check_eq "-N escape --check: ESC bytes in the output" 0 "$(grep -c "$esc" "$tmpdir/out19")"
 group_end "-N escapes sanitised"
+
+# ---- disk full: visible, and recovered from ------------------------------------
+group_begin
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1; then
+	cat > "$tmpdir/full.sh" <<'SH'
+set -u
+mount -t tmpfs -o size=64k tmpfs "$1" || exit 9
+head -c 65536 /dev/zero > "$1/filler" 2>/dev/null
+"$PORTTOP" -b -d 0.3 -n 12 -w "$1/r.ptr" >/dev/null 2>"$2" &
+pt=$!
+sleep 1.5
+rm -f "$1/filler"
+wait "$pt"
+echo "rc=$?"
+grep -c "cannot append to the recording" "$2"
+grep -c "samples could not be recorded" "$2"
+"$PORTTOP" -r "$1/r.ptr" -b -n 100 2>/dev/null | grep -c "^porttop - "
+SH
+	mkdir -p "$tmpdir/mnt"
+	PORTTOP=$PORTTOP unshare -m -n sh "$tmpdir/full.sh" "$tmpdir/mnt" "$tmpdir/full.err" > "$tmpdir/full.out" 2>&1
+	{ read -r rc; read -r nfail; read -r nsum; read -r nrec; } < "$tmpdir/full.out"
+	check_eq "disk full: exit" rc=3 "$rc"
+	[ "${nfail:-0}" -ge 1 ] || check_eq "disk full: failures on stderr" ">= 1" "${nfail:-0}"
+	check_eq "disk full: the summary" 1 "${nsum:-0}"
+	[ "${nrec:-0}" -ge 1 ] && [ "$((nrec + nfail))" -eq 12 ] ||
+		check_eq "disk full: recorded + failed" "12 (>= 1 recorded)" "${nrec:-0} + ${nfail:-0}"
+else
+	echo "# not root: disk full is not checked"
+fi
+group_end "disk full"
 
 checks_done

@@ -89,17 +89,30 @@ struct sources {
 	struct import_src *import;
 	struct rec_writer *writer;
 	const char *record_path;
+	int batch;                /* failures also go to stderr */
+	unsigned long failed;     /* appends that failed */
 };
 
-/* The recorder (sampler tap): a failed write is shown with the sample. */
+/* The recorder (sampler tap): a failed write is shown with the sample,
+ * and in batch mode on stderr (the exit status says so at the end). The
+ * next sample tries again. */
 static int record_tap(void *ctx, struct sample *s)
 {
 	struct sources *src = ctx;
 	int e = rec_writer_append(src->writer, s);
 
-	if (e)
+	if (e) {
+		char path[128];
+
+		src->failed++;
+		sanitize_text(path, sizeof(path), src->record_path,
+			      strlen(src->record_path));
 		sample_note(s, "cannot append to the recording %.80s: %s",
-			    src->record_path, rec_strerror(e));
+			    path, rec_strerror(e));
+		if (src->batch)
+			fprintf(stderr, "porttop: cannot append to the recording "
+				"%s: %s\n", path, rec_strerror(e));
+	}
 	return e;
 }
 
@@ -211,6 +224,7 @@ static int sources_record(const struct options *opts, struct sources *src,
 			"appending after it\n", opts->record, (unsigned long long)
 			rec_writer_damage(src->writer, NULL), why);
 	src->record_path = opts->record;
+	src->batch = opts->batch || opts->check;
 	sampler_set_tap(sp, &tap);
 	return 0;
 }
@@ -301,7 +315,7 @@ int main(int argc, char **argv)
 	struct sampler *sp = NULL;
 	struct model *m = NULL;
 	struct events *ev = NULL;
-	struct sources src = { NULL, NULL, NULL, NULL };
+	struct sources src = { NULL, NULL, NULL, NULL, 0, 0 };
 	struct clock clk;
 	struct nlio io;
 	struct netns *ns = NULL;   /* nat: -N */
@@ -419,6 +433,10 @@ run:
 	rc = EXIT_OK;
 	if (e) {
 		fprintf(stderr, "porttop: %s\n", err.len ? err.buf : strerror(-e));
+		rc = EXIT_CANNOT_SAMPLE;
+	} else if (src.failed && opts.batch) {
+		fprintf(stderr, "porttop: %lu samples could not be recorded\n",
+			src.failed);
 		rc = EXIT_CANNOT_SAMPLE;
 	}
 	model_free(m);

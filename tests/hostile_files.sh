@@ -22,6 +22,8 @@
 #                   --check is UNKNOWN and EMFILE is named;
 #   -N escapes     a namespace name with ESC is echoed sanitised (no ESC
 #                   byte on stderr or stdout);
+#   key damage     a recording whose only key record has a flipped bit says
+#                   where and why, not only "no readable sample";
 #   disk full      -w onto a full file system: every failed append on
 #                   stderr, exit 3 at the end; once space is back the next
 #                   sample is recorded again;
@@ -240,5 +242,18 @@ else
 	echo "# not root: disk full is not checked"
 fi
 group_end "disk full"
+
+# ---- a damaged key record ------------------------------------------------------
+group_begin
+"$PORTTOP" --import "$tmpdir/cap" -w "$tmpdir/key.ptr" -b -n 1 >/dev/null 2>&1
+sz=$(stat -c %s "$tmpdir/key.ptr")
+b=$(tail -c 5 "$tmpdir/key.ptr" | head -c 1 | od -An -tu1 | tr -d ' ')
+if [ "$b" = 255 ]; then printf '\000'; else printf '\377'; fi |
+	dd of="$tmpdir/key.ptr" bs=1 seek=$((sz - 5)) conv=notrunc 2>/dev/null
+"$PORTTOP" -r "$tmpdir/key.ptr" -b -n 1 >/dev/null 2>"$tmpdir/err20"
+check_eq "damaged key record: exit" 3 "$?"
+grep -q "damaged at offset [0-9]* .*checksum mismatch" "$tmpdir/err20" ||
+	check_eq "damaged key record: offset and reason" "damaged at offset" "$(cat "$tmpdir/err20")"
+group_end "damaged key record reported"
 
 checks_done

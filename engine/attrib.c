@@ -33,6 +33,7 @@ struct attrib {
 	uint32_t tick;
 	double now;
 	struct attrib_stats st;
+	int full;                 /* nothing evictable until attrib_begin() */
 
 	struct aent *ents;
 	size_t nents, ents_cap, ents_max;
@@ -507,6 +508,8 @@ void attrib_begin(struct attrib *a, double now)
 
 	a->tick++;
 	a->now = now;
+	a->full = 0;
+	a->st.refused_now = 0;
 	for (i = a->nents; i-- > 0;)
 		if (!attrib_keep(a, &a->ents[i])) {
 			attrib_remove(a, (uint32_t)i);
@@ -536,15 +539,22 @@ static int attrib_evict(struct attrib *a)
 {
 	size_t target = a->ents_max - a->ents_max / 8;
 
+	/* Entries only ever become current within a sample: once a pass found
+	 * none older, rescanning for every new socket would be quadratic. */
+	if (a->full)
+		return -ENOSPC;
 	while (a->nents > target) {
 		uint32_t oldest = a->tick;
 		size_t i;
 
+		a->st.evict_scans++;
 		for (i = 0; i < a->nents; i++)
 			if (a->ents[i].tick < oldest)
 				oldest = a->ents[i].tick;
-		if (oldest == a->tick)
+		if (oldest == a->tick) {
+			a->full = 1;
 			break;
+		}
 		for (i = a->nents; i-- > 0;)
 			if (a->ents[i].tick == oldest) {
 				attrib_remove(a, (uint32_t)i);
@@ -611,6 +621,7 @@ int attrib_note(struct attrib *a, const struct sock_rec *s, uint32_t owner)
 		err = 0;
 	if (err == -ENOSPC) {
 		a->st.refused++;
+		a->st.refused_now++;
 		return 1;
 	}
 	if (err)

@@ -30,7 +30,9 @@
  * (entries, indexes, owners) stays under a memory budget: past it the
  * entries seen longest ago are evicted first; entries of the current
  * sample are never evicted for new ones, which are refused instead (and
- * counted): their TIME_WAIT will then show as unattributed.
+ * counted): their TIME_WAIT will then show as unattributed. Once a pass
+ * finds nothing evictable, further refusals in the same sample cost O(1)
+ * (nothing becomes evictable before the next attrib_begin()).
  *
  * Owners: an owner id names a process (pid + start time, so a reused pid
  * is another owner) or, for pid 0, a uid-only group (uid + cgroup id).
@@ -51,6 +53,8 @@ struct attrib_stats {
 	uint64_t aged;         /* entries dropped by age, in total */
 	uint64_t evicted;      /* entries dropped for the budget, in total */
 	uint64_t refused;      /* entries not stored for the budget, in total */
+	uint64_t refused_now;  /* of those, since the last attrib_begin() */
+	uint64_t evict_scans;  /* passes over the whole history to evict */
 };
 
 struct attrib;

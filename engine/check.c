@@ -52,6 +52,12 @@ enum check_status check_eval(const struct snapshot *snap,
 	out->status = CHECK_UNKNOWN;
 	if (!snap || !o)
 		return out->status;
+	if (!(snap->sys.known & SYSCTL_K_RANGE)) {
+		out->unknown_why = "the port range is unknown (ip_local_port_range "
+				   "could not be read, or a capture without "
+				   "--range)";
+		return out->status;
+	}
 	out->used_pct = -1;
 	for (i = 0; snap->dests && i < snap->ndests; i++) {
 		const struct snap_dest *d = &snap->dests[i];
@@ -229,7 +235,8 @@ int check_format(struct strbuf *sb, const struct snapshot *snap,
 		return -EINVAL;
 	if (!snap || r->status == CHECK_UNKNOWN) {
 		strbuf_addf(sb, "PORTTOP UNKNOWN - %s\n",
-			    reason && *reason ? reason : "no sample");
+			    reason && *reason ? reason :
+			    r->unknown_why ? r->unknown_why : "no sample");
 		return strbuf_error(sb);
 	}
 	check_status_line(sb, snap, o, r);

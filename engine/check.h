@@ -16,7 +16,8 @@
  * CRITICAL when the worst destination or pool has used >= CRIT, else
  * WARNING when it has used >= WARN, or when a destination's forecast is
  * below --check-eta seconds; else OK. UNKNOWN when nothing could be
- * sampled.
+ * sampled, or when the port range is not known (a sysctl that could not
+ * be read, a capture without --range): a guessed range is no verdict.
  */
 
 enum check_status {
@@ -42,6 +43,7 @@ struct check_result {
 	uint32_t available;               /* of the worst item */
 	const struct snap_dest *soonest;  /* smallest eta_s, or NULL */
 	int eta_warn;                     /* soonest->eta_s < eta_warn_s */
+	const char *unknown_why;          /* UNKNOWN for a snapshot: why */
 };
 
 /* The exit status of a check: the status itself (0, 1, 2, 3). */

@@ -677,6 +677,19 @@ int import_feed(struct importer *im, const void *buf, size_t len)
 {
 	const char *p = buf, *end = p + len;
 
+	/* PowerShell's redirect writes UTF-16LE with a BOM: say so rather
+	 * than count every line malformed */
+	if (im->st.bytes == 0 && len >= 2 &&
+	    ((p[0] == '\xff' && p[1] == '\xfe') ||
+	     (p[0] == '\xfe' && p[1] == '\xff') ||
+	     (p[0] != 0 && p[1] == 0)))
+		im->st.utf16 = 1;
+	im->st.bytes += len;
+	if (im->st.utf16)
+		return -EILSEQ;
+	if (im->st.bytes > IMPORT_MAX_BYTES ||
+	    im->st.lines > IMPORT_MAX_LINES)
+		return -EFBIG;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p);
@@ -706,6 +719,8 @@ int import_finish(struct importer *im, struct sample *s, struct import_stats *st
 	struct sockvec tmp;
 	int e;
 
+	if (im->st.utf16)
+		return -EILSEQ;
 	if (im->len || im->overlong) {
 		e = import_line_done(im);
 		if (e < 0)
@@ -777,7 +792,10 @@ int import_finish(struct importer *im, struct sample *s, struct import_stats *st
 	else if (!im->opts.have_range)
 		sample_note(s, "the capture has no port range: give "
 			    "--range=LOW-HIGH");
-	return st->sockets || st->ignored ? 0 : -ENODATA;
+	/* nothing parsed and something did not: not a capture at all */
+	if (!st->sockets && (st->malformed || !st->ignored))
+		return -ENODATA;
+	return 0;
 }
 
 int import_read_fd(int fd, const struct import_opts *opts, struct sample *s,
@@ -804,8 +822,10 @@ int import_read_fd(int fd, const struct import_opts *opts, struct sample *s,
 			break;
 		}
 		e = import_feed(im, buf, (size_t)n);
-		if (e < 0)
+		if (e < 0) {
+			*st = im->st;
 			break;
+		}
 	}
 	import_free(im);
 	return e;

@@ -25,7 +25,9 @@
  * Input is hostile: lines are bounded (IMPORT_LINE_MAX; a longer one is
  * malformed and skipped to its end), every field is checked, and a line
  * that does not parse is counted (with the number of the first such line)
- * and skipped, never fatal. Sockets past IMPORT_MAX_SOCKETS are dropped
+ * and skipped, never fatal; but a capture where nothing parsed and some
+ * lines did not is refused (-ENODATA), as is UTF-16 text (-EILSEQ) and a
+ * capture past IMPORT_MAX_BYTES or IMPORT_MAX_LINES (-EFBIG). Sockets past IMPORT_MAX_SOCKETS are dropped
  * and counted.
  */
 
@@ -38,6 +40,10 @@ enum import_format {
 
 #define IMPORT_LINE_MAX 4096
 #define IMPORT_MAX_SOCKETS 4000000u
+/* Past these a capture is refused (-EFBIG): /dev/zero or /dev/urandom
+ * would otherwise be read forever. */
+#define IMPORT_MAX_BYTES ((uint64_t)1 << 30)
+#define IMPORT_MAX_LINES 8000000u
 /* The default dynamic port range of Windows (Vista and later). */
 #define IMPORT_WINDOWS_LOW 49152
 #define IMPORT_WINDOWS_HIGH 65535
@@ -60,6 +66,8 @@ struct import_stats {
 	uint64_t first_malformed;     /* line number of the first, 0 if none */
 	uint64_t dropped;             /* sockets past IMPORT_MAX_SOCKETS */
 	int has_owners;               /* the capture names processes */
+	int utf16;                    /* UTF-16 text (a BOM or NUL bytes) */
+	uint64_t bytes;               /* bytes read */
 };
 
 /* "ss", "netstat", "windows", "auto" <-> enum. Parse: 0 or -EINVAL. */

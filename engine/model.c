@@ -784,7 +784,13 @@ static void model_sort_dests(struct model *m, struct snapshot *snap)
 
 static void model_warn_sample(struct snapshot *snap, const struct sample *s)
 {
-	if (!(s->sys.known & SYSCTL_K_RANGE))
+	if (!(s->sys.known & SYSCTL_K_RANGE) && s->sys.range_err)
+		snapshot_warn(snap, "could not read ip_local_port_range (%s%s): "
+			      "assuming the default %u-%u",
+			      s->sys.range_err == -EMFILE ? "EMFILE: " : "",
+			      strerror(-s->sys.range_err),
+			      s->sys.port_low, s->sys.port_high);
+	else if (!(s->sys.known & SYSCTL_K_RANGE))
 		snapshot_warn(snap, "could not read ip_local_port_range: "
 			      "assuming the default %u-%u",
 			      s->sys.port_low, s->sys.port_high);
@@ -853,6 +859,19 @@ static int model_pid_wanted(const struct model *m, int pid)
  * owner the sample names. Then the -p filter keeps only the sockets of
  * the wanted pids.
  */
+/* Sockets the attribution budget refused: their TIME_WAIT will show as
+ * unattributed, so say how many. */
+static void model_warn_refused(const struct model *m, struct snapshot *snap)
+{
+	struct attrib_stats st;
+
+	attrib_get_stats(m->attrib, &st);
+	if (st.refused_now)
+		snapshot_warn(snap, "attribution memory full: %llu sockets not "
+			      "remembered (their TIME_WAIT shows as unattributed)",
+			      (unsigned long long)st.refused_now);
+}
+
 static void model_attribute(struct model *m, const struct sample *s,
 			    struct snapshot *snap)
 {
@@ -900,6 +919,7 @@ static void model_attribute(struct model *m, const struct sample *s,
 	if (failed)
 		snapshot_warn(snap, "out of memory attributing sockets: "
 			      "some are shown as unattributed");
+	model_warn_refused(m, snap);
 	snap->npid_filter = m->npids;
 	memcpy(snap->pid_filter, m->pids, m->npids * sizeof(int));
 	if (!m->npids)

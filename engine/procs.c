@@ -691,6 +691,16 @@ static int procs_denied_errno(int err)
 	return err == EACCES || err == EPERM;
 }
 
+/* Out of descriptors is porttop's limit, not the process's: counted apart
+ * so that it is not reported as a namespace or permission problem. */
+static int procs_nofile_errno(struct procs *pc, int err)
+{
+	if (err != EMFILE && err != ENFILE)
+		return 0;
+	pc->st.nofile++;
+	return 1;
+}
+
 /* "socket:[N]" -> N, or 0 */
 static uint32_t procs_socket_inode(const char *s, size_t n)
 {
@@ -723,15 +733,21 @@ static int procs_scan(struct procs *pc, uint32_t slot, size_t *unknown)
 	e->scan_gen = pc->gen;
 	e->scan_seq = ++pc->scan_seq;
 	pdir = procs_open_pid(pc, e->pid);
-	if (pdir < 0)
+	if (pdir < 0) {
+		(void)procs_nofile_errno(pc, errno);
 		return 0;   /* gone: the next listing drops it */
+	}
+	errno = 0;
 	if (procs_read_identity(pc, e, pdir) != 0) {
+		(void)procs_nofile_errno(pc, errno);
 		close(pdir);
 		return 0;
 	}
 	fdd = openat(pdir, "fd", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fdd < 0) {
-		if (procs_denied_errno(errno))
+		if (procs_nofile_errno(pc, errno))
+			;
+		else if (procs_denied_errno(errno))
 			e->denied = 1;
 		close(pdir);
 		return 0;
@@ -746,6 +762,7 @@ static int procs_scan(struct procs *pc, uint32_t slot, size_t *unknown)
 	}
 	d = fdopendir(fdd);
 	if (!d) {
+		(void)procs_nofile_errno(pc, errno);
 		close(fdd);
 		return 0;
 	}

@@ -81,6 +81,8 @@ struct procs_stats {
 	uint32_t unknown;          /* dump inodes no process was found for */
 	uint32_t searches;         /* refreshes that had to search so far */
 	uint32_t overflow;         /* processes ignored past PROCS_MAX_PROCS */
+	uint32_t nofile;           /* processes not read for want of file
+				      descriptors (EMFILE, ENFILE) */
 };
 
 struct procs;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1953,7 +1954,22 @@ struct rec_src {
 	int fd;                   /* -1 for memory */
 	const uint8_t *mem;
 	uint64_t size;
+	/* Resync work: bytes checksummed for candidate records, and whether
+	 * the bound (rec_resync_budget()) stopped a search. */
+	uint64_t resync_crc;
+	int resync_gave_up;
 };
+
+/*
+ * Markers every few bytes with plausible lengths would make each resync
+ * checksum the rest of the file per marker: quadratic. Candidates must be
+ * followed by a marker (or the end), and the bytes checksummed for
+ * candidates over a whole file stay under twice its size plus 16 MiB.
+ */
+static uint64_t rec_resync_budget(const struct rec_src *s)
+{
+	return 2 * s->size + ((uint64_t)16 << 20);
+}
 
 static int src_read(const struct rec_src *s, uint64_t off, void *dst, size_t n)
 {
@@ -2028,8 +2044,11 @@ static int rec_at(const struct rec_src *s, uint64_t off, uint8_t **buf,
 	return 0;
 }
 
-/* The offset of the next intact record after `from`, or size if none. */
-static uint64_t rec_resync(const struct rec_src *s, uint64_t from, uint8_t **buf,
+/*
+ * The offset of the next intact record after `from`, or size if none (or
+ * when the work bound was reached: s->resync_gave_up is then set).
+ */
+static uint64_t rec_resync(struct rec_src *s, uint64_t from, uint8_t **buf,
 			   size_t *cap)
 {
 	uint8_t chunk[65536];
@@ -2043,12 +2062,35 @@ static uint64_t rec_resync(const struct rec_src *s, uint64_t from, uint8_t **buf
 		if (src_read(s, off, chunk, n) < 0)
 			return s->size;
 		for (i = 0; i + 4 <= n; i++) {
+			uint64_t at = off + i, end;
+			uint8_t next[4];
 			uint32_t len;
 
 			if (chunk[i] != REC_SYNC0 || memcmp(chunk + i, REC_SYNC, 4) != 0)
 				continue;
-			if (rec_at(s, off + i, buf, cap, &len, why, sizeof(why)) == 0)
-				return off + i;
+			if (i + 8 <= n)
+				len = get_u32_at(chunk + i + 4);
+			else if (src_read(s, at + 4, next, 4) == 0)
+				len = get_u32_at(next);
+			else
+				continue;
+			if (len < 2 || len > REC_MAX_RECORD ||
+			    len > s->size - at - REC_RECORD_HEAD)
+				continue;
+			/* a record is followed by a record, a torn one, or
+			 * the end: cheap to check before the checksum */
+			end = at + REC_RECORD_HEAD + len;
+			if (s->size - end >= 4 &&
+			    (src_read(s, end, next, 4) < 0 ||
+			     memcmp(next, REC_SYNC, 4) != 0))
+				continue;
+			if (s->resync_crc + len > rec_resync_budget(s)) {
+				s->resync_gave_up = 1;
+				return s->size;
+			}
+			s->resync_crc += len;
+			if (rec_at(s, at, buf, cap, &len, why, sizeof(why)) == 0)
+				return at;
 		}
 		if (n < 4)
 			break;
@@ -2075,6 +2117,8 @@ struct rec_writer {
 	struct strbuf buf, payload;
 	struct matcher m;
 	uint64_t bytes, records, keys;
+	uint64_t damage_off;      /* first damage kept in the file, 0: none */
+	char damage_why[120];
 };
 
 const char *rec_strerror(int err)
@@ -2091,12 +2135,36 @@ const char *rec_strerror(int err)
 }
 
 /*
+ * Is the damage at off a torn tail, the beginning of one record that a
+ * crash cut short? A header prefix, or a header whose length runs past
+ * the end. Anything else (a flipped bit in a whole record) is kept.
+ */
+static int rec_torn(const struct rec_src *s, uint64_t off)
+{
+	uint8_t h[REC_RECORD_HEAD];
+	uint64_t left = s->size - off;
+	uint32_t len;
+
+	if (left < REC_RECORD_HEAD) {
+		if (src_read(s, off, h, (size_t)left) < 0)
+			return 0;
+		return memcmp(h, REC_SYNC, left < 4 ? (size_t)left : 4) == 0;
+	}
+	if (src_read(s, off, h, sizeof(h)) < 0 || memcmp(h, REC_SYNC, 4) != 0)
+		return 0;
+	len = get_u32_at(h + 4);
+	return len >= 2 && len <= REC_MAX_RECORD &&
+	       len > left - REC_RECORD_HEAD;
+}
+
+/*
  * An existing file: check the header, then find where its last whole
- * record ends; a torn tail (a record cut short by a crash) is trimmed.
+ * record ends; a torn tail (a record cut short by a crash) is trimmed,
+ * other damage is kept (readers report it) and noted in w->damage_off.
  */
 static int rec_writer_resume(struct rec_writer *w, uint64_t size, struct strbuf *err)
 {
-	struct rec_src src = { w->fd, NULL, size };
+	struct rec_src src = { w->fd, NULL, size, 0, 0 };
 	uint8_t head[REC_HEADER_FIXED + REC_MAX_HEADER + 4];
 	size_t n = size < sizeof(head) ? (size_t)size : sizeof(head);
 	struct rec_header h;
@@ -2141,8 +2209,16 @@ static int rec_writer_resume(struct rec_writer *w, uint64_t size, struct strbuf 
 		{
 			uint64_t next = rec_resync(&src, off, &buf, &cap);
 
-			if (next >= size) {
-				/* the damage runs to the end: a torn tail */
+			if (src.resync_gave_up) {
+				strbuf_addf(err, "damaged at offset %llu beyond what "
+					    "porttop checks: refusing to append",
+					    (unsigned long long)off);
+				e = -EBADMSG;
+				free(buf);
+				return e;
+			}
+			if (next >= size && rec_torn(&src, off)) {
+				/* a record cut short at the end: trim it */
 				if (ftruncate(w->fd, (off_t)off) < 0)
 					e = -errno;
 				else
@@ -2150,7 +2226,16 @@ static int rec_writer_resume(struct rec_writer *w, uint64_t size, struct strbuf 
 				size = off;
 				break;
 			}
-			off = next;      /* damage inside stays for readers to report */
+			/* damage stays for readers to report */
+			if (!w->damage_off) {
+				w->damage_off = off;
+				snprintf(w->damage_why, sizeof(w->damage_why),
+					 "%s", why);
+			}
+			e = 0;
+			if (next >= size)
+				break;
+			off = next;
 		}
 	}
 	free(buf);
@@ -2188,6 +2273,21 @@ int rec_writer_open(struct rec_writer **out, const char *path, const char *host,
 		strbuf_addf(err, "%s", rec_strerror(e));
 		goto fail;
 	}
+	/* a file someone else made (and may read) is not ours to fill */
+	if (st.st_uid != getuid()) {
+		e = -EPERM;
+		strbuf_addf(err, "owned by uid %lu, not by the user running "
+			    "porttop (uid %lu): refusing to write to it",
+			    (unsigned long)st.st_uid, (unsigned long)getuid());
+		goto fail;
+	}
+	/* two writers would interleave and trim each other's records */
+	if (flock(w->fd, LOCK_EX | LOCK_NB) < 0) {
+		e = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		strbuf_addstr(err, e == -EBUSY ? "another porttop is writing "
+			      "this recording" : strerror(-e));
+		goto fail;
+	}
 	sanitize_text(w->host, sizeof(w->host), host ? host : "", host ? strlen(host) : 0);
 	strbuf_init(&w->buf);
 	strbuf_init(&w->payload);
@@ -2197,6 +2297,13 @@ int rec_writer_open(struct rec_writer **out, const char *path, const char *host,
 		e = rec_writer_resume(w, (uint64_t)st.st_size, err);
 		if (e)
 			goto fail_init;
+	}
+	/* only once it is known to be a recording (or empty) */
+	if ((st.st_mode & 07777) != 0600 && fchmod(w->fd, 0600) < 0) {
+		e = -errno;
+		strbuf_addf(err, "cannot make it private (mode 0600): %s",
+			    strerror(-e));
+		goto fail_init;
 	}
 	*out = w;
 	return 0;
@@ -2270,8 +2377,16 @@ int rec_writer_append(struct rec_writer *w, const struct sample *s)
 	if (n < 0 || (size_t)n != w->buf.len) {
 		e = n < 0 ? -errno : -ENOSPC;
 		/* take back what went out, so the file ends on a whole record */
-		if (n > 0 && ftruncate(w->fd, (off_t)w->end) < 0)
+		if (n > 0 && ftruncate(w->fd, (off_t)w->end) < 0) {
+			off_t end;
+
 			e = -errno;
+			end = lseek(w->fd, 0, SEEK_END);
+			/* a torn record stays: the next one goes after it,
+			 * and a later trim must not cut into it */
+			if (end >= 0)
+				w->end = (uint64_t)end;
+		}
 		w->need_key = 1;
 		return e;
 	}
@@ -2295,6 +2410,13 @@ int rec_writer_append(struct rec_writer *w, const struct sample *s)
 	if (e)
 		w->need_key = 1;
 	return 0;
+}
+
+uint64_t rec_writer_damage(const struct rec_writer *w, const char **why)
+{
+	if (why)
+		*why = w && w->damage_off ? w->damage_why : "";
+	return w ? w->damage_off : 0;
 }
 
 uint64_t rec_writer_bytes(const struct rec_writer *w)
@@ -2421,7 +2543,9 @@ static int rec_reader_scan(struct rec_reader *r, uint64_t off)
 		if (e == -EBADMSG) {
 			uint64_t next = rec_resync(&r->src, off, &r->pbuf, &r->pbuf_cap);
 
-			rec_damage_add(r, off, next - off, "%s", why);
+			rec_damage_add(r, off, next - off, "%s%s", why,
+				       r->src.resync_gave_up ? " (the rest is not "
+				       "searched: too many false record markers)" : "");
 			off = next;
 			continue;
 		}
@@ -2525,7 +2649,8 @@ int rec_reader_open(struct rec_reader **out, const char *path, struct strbuf *er
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->src.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO must not block the open; it is refused below */
+	r->src.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (r->src.fd < 0) {
 		e = -errno;
 		strbuf_addf(err, "%s", strerror(-e));
@@ -2534,7 +2659,8 @@ int rec_reader_open(struct rec_reader **out, const char *path, struct strbuf *er
 	}
 	if (fstat(r->src.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		e = -EINVAL;
-		strbuf_addstr(err, "not a regular file");
+		strbuf_addstr(err, "not a regular file (porttop reads recordings "
+			      "only from regular files)");
 		rec_reader_free(r);
 		return e;
 	}

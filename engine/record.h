@@ -70,10 +70,14 @@ struct rec_writer;
  * Open path for appending samples: created with mode 0600 when missing
  * (O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC); an existing file must be
  * a regular file with one link, not a symlink, and a porttop recording of
- * a version this porttop writes (its torn tail, if any, is trimmed first).
+ * a version this porttop writes, owned by the real user (made 0600), and
+ * not locked by another writer (flock): its torn tail, if any, is trimmed
+ * first; other damage is kept (rec_writer_damage()).
  * host names the machine in the header of a new file. Returns 0 or a
  * negative errno: -ELOOP (a symlink), -EINVAL (not a regular file, or
- * hard-linked), -EBADMSG (not a porttop recording), -EPROTONOSUPPORT (a
+ * hard-linked), -EPERM (another user's), -EBUSY (another writer),
+ * -EBADMSG (not a porttop recording, or damaged beyond the resync work
+ * bound), -EPROTONOSUPPORT (a
  * newer version), or what open/read/ftruncate said; with a reason
  * appended to err.
  */
@@ -87,6 +91,10 @@ int rec_writer_open(struct rec_writer **out, const char *path, const char *host,
  * and the next append writes a key record).
  */
 int rec_writer_append(struct rec_writer *w, const struct sample *s);
+
+/* The offset of the first damage rec_writer_open() found and kept in the
+ * file (0: none), with its reason in *why (never NULL). */
+uint64_t rec_writer_damage(const struct rec_writer *w, const char **why);
 
 /* Bytes written so far by this writer (header and records). */
 uint64_t rec_writer_bytes(const struct rec_writer *w);

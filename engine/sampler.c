@@ -445,6 +445,10 @@ static int sampler_attribute(struct sampler_attr *at, struct sample *s)
 	s->nowner = n;
 	procs_get_stats(at->procs, &st);
 	s->procs_denied = st.denied;
+	if (st.nofile)
+		sample_note(s, "out of file descriptors (EMFILE): %u processes "
+			    "not read, their sockets shown by user only",
+			    (unsigned)st.nofile);
 	return 0;
 }
 
@@ -527,9 +531,16 @@ static int sampler_take_kernel(struct sampler *sp, struct sample *s)
 	s->nprocs = 0;
 	s->nowner = 0;
 	s->procs_denied = 0;
-	if (err == 0 && sp->attr && sampler_attribute(sp->attr, s) != 0) {
-		s->nprocs = 0;
-		s->nowner = 0;
+	if (err == 0 && sp->attr) {
+		int ae = sampler_attribute(sp->attr, s);
+
+		if (ae) {
+			s->nprocs = 0;
+			s->nowner = 0;
+		}
+		if (ae == -EMFILE || ae == -ENFILE)
+			sample_note(s, "out of file descriptors (EMFILE): no "
+				    "process attribution in this sample");
 	}
 	return err;
 }

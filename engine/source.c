@@ -43,7 +43,21 @@ int replay_open(struct replay **out, const char *path, struct strbuf *err)
 		return -ENOMEM;
 	e = rec_reader_open(&rp->rd, path, err);
 	if (e == 0 && rec_reader_count(rp->rd) == 0) {
+		size_t i, n = rec_reader_ndamage(rp->rd);
+
 		strbuf_addstr(err, rec_strerror(-ENODATA));
+		/* where and why: a flipped bit in a key record must not read
+		 * as an empty file */
+		for (i = 0; i < n && i < 4; i++) {
+			const struct rec_damage *d = rec_reader_damage(rp->rd, i);
+
+			strbuf_addf(err, "%s damaged at offset %llu (%llu bytes): %s",
+				    i ? ";" : ":", (unsigned long long)d->offset,
+				    (unsigned long long)d->length, d->reason);
+		}
+		if (rec_reader_damage_total(rp->rd) > i)
+			strbuf_addf(err, "; %zu more damaged regions",
+				    rec_reader_damage_total(rp->rd) - i);
 		e = -ENODATA;
 	}
 	if (e) {
@@ -247,6 +261,14 @@ int import_src_open(struct import_src **out, const char *path,
 			    "netstat or Windows netstat output (%llu lines, "
 			    "%llu malformed)", (unsigned long long)st->lines,
 			    (unsigned long long)st->malformed);
+	else if (e == -EILSEQ)
+		strbuf_addstr(err, "UTF-16 text (PowerShell's > writes it): "
+			      "convert it to UTF-8 first, e.g. netstat -ano | "
+			      "Out-File -Encoding ascii FILE");
+	else if (e == -EFBIG)
+		strbuf_addf(err, "larger than porttop reads (%llu MiB or %u "
+			    "lines): refusing it", (unsigned long long)
+			    (IMPORT_MAX_BYTES >> 20), IMPORT_MAX_LINES);
 	else if (e)
 		strbuf_addf(err, "%s", strerror(-e));
 	if (e) {

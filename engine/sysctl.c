@@ -346,13 +346,13 @@ int sysctl_read(const char *procroot, struct sysctl_vals *v)
 		return -EINVAL;
 	rootfd = open(procroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
-		return -errno;
+		return v->range_err = -errno;
 	dirfd = openat(rootfd, "sys/net/ipv4",
 		       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ret = dirfd < 0 ? -errno : 0;
 	close(rootfd);
 	if (ret < 0)
-		return ret;
+		return v->range_err = ret;
 
 	ret = sysctl_slurp(dirfd, "ip_local_port_range", buf, sizeof(buf));
 	if (!ret && sysctl_parse_range(buf, &low, &high) < 0)
@@ -368,6 +368,7 @@ int sysctl_read(const char *procroot, struct sysctl_vals *v)
 	for (i = 0; i < sizeof(sysctl_int_files) / sizeof(sysctl_int_files[0]); i++)
 		(void)sysctl_read_int(dirfd, &sysctl_int_files[i], v);
 	close(dirfd);
+	v->range_err = ret;
 	return ret;
 }
 

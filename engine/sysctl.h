@@ -36,6 +36,8 @@ struct sysctl_vals {
 					 when known */
 	int tcp_tw_reuse_delay_ms;    /* default 1000 (sysctl since Linux 6.13) */
 	unsigned known;               /* enum sysctl_known bits */
+	int range_err;                /* why the range was not read (-errno),
+					 0 when read or not tried */
 };
 
 /* Fill with the kernel's defaults and known = 0. */

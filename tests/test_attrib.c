@@ -345,6 +345,46 @@ static void test_bounded(void **state)
 	attrib_free(a);
 }
 
+/* A sample larger than the budget, nothing evictable: each refusal must
+ * cost O(1), not a pass over the whole history (quadratic before). */
+static void test_refusal_constant(void **state)
+{
+	struct sample_proc pa = proc(10, 500, "a");
+	struct attrib_stats st;
+	struct attrib *a;
+	uint32_t id;
+	unsigned i, n = 50000;
+
+	(void)state;
+	assert_int_equal(attrib_new(&a, 256 * 1024), 0);
+	attrib_begin(a, 1.0);
+	id = owner_of(a, &pa);
+	for (i = 0; i < n; i++) {
+		struct sock_rec s = tcp(1024 + i % 60000, 9 + i / 60000,
+					SOCK_ESTABLISHED, 1 + i);
+
+		assert_true(attrib_note(a, &s, id) >= 0);
+	}
+	attrib_get_stats(a, &st);
+	assert_true(st.refused > n / 2);
+	assert_int_equal(st.refused_now, st.refused);
+	assert_true(st.evict_scans <= 2);
+	/* the next sample may evict again: the old sockets are evictable */
+	attrib_begin(a, 2.0);
+	attrib_get_stats(a, &st);
+	assert_int_equal(st.refused_now, 0);
+	id = owner_of(a, &pa);
+	{
+		struct sock_rec s = tcp(2000, 80, SOCK_ESTABLISHED, 9000000);
+
+		assert_int_equal(attrib_note(a, &s, id), 0);
+	}
+	attrib_get_stats(a, &st);
+	assert_true(st.evicted > 0);
+	assert_true(st.evict_scans <= 3);
+	attrib_free(a);
+}
+
 /* Against a plain list: insertions, refreshes and aging in any order keep
  * the indexes right (deletions from open-addressing tables). */
 static void test_against_reference(void **state)
@@ -779,6 +819,7 @@ int main(void)
 		cmocka_unit_test(test_owner_identity),
 		cmocka_unit_test(test_aging),
 		cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_refusal_constant),
 		cmocka_unit_test(test_against_reference),
 		cmocka_unit_test(test_model_time_wait),
 		cmocka_unit_test(test_model_uid_only),

@@ -326,6 +326,30 @@ static void test_malformed(void **state)
 	sample_release(&s);
 }
 
+/* Fail closed: blank lines do not make garbage a capture; a header alone
+ * (a host without sockets) is one; UTF-16 is named, not counted. */
+static void test_fail_closed(void **state)
+{
+	static const char u16[] = "\xff\xfe\x45\x00\x53\x00\x54\x00\n\x00";
+	struct import_opts o = { IMPORT_AUTO, 0, 0, 0, 1e9 };
+	struct import_stats st;
+	struct importer *im;
+	struct sample s;
+
+	(void)state;
+	sample_init(&s);
+	assert_int_equal(import_text("garbage\n\n", &o, &s, &st), -ENODATA);
+	assert_int_equal(import_text("\n\ngarbage\n\n\n", &o, &s, &st), -ENODATA);
+	assert_int_equal(import_text("State Recv-Q Send-Q Local Address:Port "
+				     "Peer Address:Port Process\n", &o, &s, &st), 0);
+	assert_int_equal(st.sockets, 0);
+	assert_int_equal(import_new(&im, &o), 0);
+	assert_int_equal(import_feed(im, u16, sizeof(u16) - 1), -EILSEQ);
+	assert_int_equal(import_finish(im, &s, &st), -EILSEQ);
+	import_free(im);
+	sample_release(&s);
+}
+
 /* Fed in pieces of any size, a capture gives the same sample. */
 static void test_split_feed(void **state)
 {
@@ -453,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_split_feed),
+		cmocka_unit_test(test_fail_closed),
 		cmocka_unit_test(test_lines),
 	};
 

@@ -139,8 +139,11 @@ int batch_run(const struct options *opts, struct sampler *sp, struct model *m,
 	for (;;) {
 		int e;
 
+		/* from the last sample, as the UI: after a stall, one late
+		 * sample, not a burst of the missed ones */
 		if (done > 0 && live)
-			wait_until(sp, start + (double)done * opts->delay);
+			wait_until(sp, start + opts->delay);
+		start = monotonic_now();
 		e = sampler_take(sp, &sample);
 		if (e == -ENODATA && !live) {
 			/* the end of the recording or capture */
@@ -212,7 +215,8 @@ int batch_check(const struct options *opts, struct sampler *sp,
 	for (done = 0; done < n; done++) {
 		/* record: a recording is read as fast as it goes, to its end */
 		if (done > 0 && !sampler_feed_ctx(sp))
-			wait_until(sp, start + (double)done * opts->delay);
+			wait_until(sp, start + opts->delay);
+		start = monotonic_now();
 		e = sampler_take(sp, &sample);
 		if (e == -ENODATA && sampler_feed_ctx(sp))
 			break;
@@ -230,7 +234,8 @@ int batch_check(const struct options *opts, struct sampler *sp,
 	check_format(&sb, snap, &co, &res, reason.buf);
 	rc = check_exit_code(res.status);
 	if (res.status == CHECK_UNKNOWN)
-		fprintf(diag, "porttop: %s\n", reason.len ? reason.buf : "no sample");
+		fprintf(diag, "porttop: %s\n", reason.len ? reason.buf :
+			res.unknown_why ? res.unknown_why : "no sample");
 	if (strbuf_error(&sb) == 0)
 		fwrite(sb.buf, 1, sb.len, out);
 	if (fflush(out) != 0 || strbuf_error(&sb))
@@ -259,7 +264,8 @@ int batch_namespaces(const struct options *opts, const char *procroot,
 		int e;
 
 		if (done > 0)
-			sleep_until(start + (double)done * opts->delay);
+			sleep_until(start + opts->delay);
+		start = monotonic_now();
 		e = netns_discover(&l, procroot, rundir);
 		if (e == 0)
 			e = netns_survey(&l, procroot, rundir, &clk,

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "options.h"
 #include "record.h"
 #include "sampler.h"
+#include "sanitize.h"
 #include "source.h"
 #include "strbuf.h"
 #include "textfile.h"
@@ -34,6 +36,33 @@ static int fail(int code, const char *what, const char *why)
 {
 	fprintf(stderr, "porttop: %s%s%s\n", what, why ? ": " : "", why ? why : "");
 	return code;
+}
+
+/*
+ * A closed standard descriptor would be taken by the next open(): the
+ * netlink socket would receive the report, a recording the warnings. Hold
+ * 0-2 open on /dev/null before anything else opens. -1 if that fails.
+ */
+static int std_fds_hold(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		int got;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* the lowest free descriptor: fd itself. porttop runs no
+		 * program, so close-on-exec loses nothing. */
+		got = open("/dev/null", fd ? O_WRONLY | O_CLOEXEC :
+			   O_RDONLY | O_CLOEXEC);
+		if (got != fd) {
+			if (got >= 0)
+				close(got);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -61,17 +90,30 @@ struct sources {
 	struct import_src *import;
 	struct rec_writer *writer;
 	const char *record_path;
+	int batch;                /* failures also go to stderr */
+	unsigned long failed;     /* appends that failed */
 };
 
-/* The recorder (sampler tap): a failed write is shown with the sample. */
+/* The recorder (sampler tap): a failed write is shown with the sample,
+ * and in batch mode on stderr (the exit status says so at the end). The
+ * next sample tries again. */
 static int record_tap(void *ctx, struct sample *s)
 {
 	struct sources *src = ctx;
 	int e = rec_writer_append(src->writer, s);
 
-	if (e)
+	if (e) {
+		char path[128];
+
+		src->failed++;
+		sanitize_text(path, sizeof(path), src->record_path,
+			      strlen(src->record_path));
 		sample_note(s, "cannot append to the recording %.80s: %s",
-			    src->record_path, rec_strerror(e));
+			    path, rec_strerror(e));
+		if (src->batch)
+			fprintf(stderr, "porttop: cannot append to the recording "
+				"%s: %s\n", path, rec_strerror(e));
+	}
 	return e;
 }
 
@@ -161,6 +203,7 @@ static int sources_record(const struct options *opts, struct sources *src,
 {
 	struct sampler_tap tap = { record_tap, src };
 	char host[256] = "";
+	const char *why;
 	int e;
 
 	if (!opts->record)
@@ -177,7 +220,12 @@ static int sources_record(const struct options *opts, struct sources *src,
 			err->len ? err->buf : rec_strerror(e));
 		return EXIT_CANNOT_SAMPLE;
 	}
+	if (rec_writer_damage(src->writer, &why))
+		fprintf(stderr, "porttop: %s: damaged at offset %llu (%s): kept, "
+			"appending after it\n", opts->record, (unsigned long long)
+			rec_writer_damage(src->writer, NULL), why);
 	src->record_path = opts->record;
+	src->batch = opts->batch || opts->check;
 	sampler_set_tap(sp, &tap);
 	return 0;
 }
@@ -197,11 +245,14 @@ static void sources_close(struct sources *src)
  */
 static int nat_enter(const struct options *opts, struct netns **ns)
 {
+	char name[256];
 	int e;
 
 	*ns = NULL;
 	if (!opts->netns)
 		return 0;
+	/* the name as typed may hold terminal escapes: never echoed raw */
+	sanitize_text(name, sizeof(name), opts->netns, strlen(opts->netns));
 	e = netns_open(ns, "/proc", NETNS_RUNDIR, opts->netns);
 	if (e == 0)
 		e = netns_enter(*ns);
@@ -209,9 +260,9 @@ static int nat_enter(const struct options *opts, struct netns **ns)
 		return 0;
 	if (opts->check)
 		printf("PORTTOP UNKNOWN - cannot enter network namespace %s: "
-		       "%s\n", opts->netns, netns_strerror(e));
+		       "%s\n", name, netns_strerror(e));
 	fprintf(stderr, "porttop: cannot enter network namespace %s: %s\n",
-		opts->netns, netns_strerror(e));
+		name, netns_strerror(e));
 	netns_free(*ns);
 	*ns = NULL;
 	return EXIT_CANNOT_SAMPLE;
@@ -265,12 +316,14 @@ int main(int argc, char **argv)
 	struct sampler *sp = NULL;
 	struct model *m = NULL;
 	struct events *ev = NULL;
-	struct sources src = { NULL, NULL, NULL, NULL };
+	struct sources src = { NULL, NULL, NULL, NULL, 0, 0 };
 	struct clock clk;
 	struct nlio io;
 	struct netns *ns = NULL;   /* nat: -N */
 	int rc, e;
 
+	if (std_fds_hold() < 0)
+		return EXIT_CANNOT_SAMPLE;   /* nowhere to say why */
 	strbuf_init(&err);
 	rc = options_parse(argc, argv, &opts, &err);
 	if (rc < 0) {
@@ -396,6 +449,10 @@ run:
 	rc = EXIT_OK;
 	if (e) {
 		fprintf(stderr, "porttop: %s\n", err.len ? err.buf : strerror(-e));
+		rc = EXIT_CANNOT_SAMPLE;
+	} else if (src.failed && opts.batch) {
+		fprintf(stderr, "porttop: %lu samples could not be recorded\n",
+			src.failed);
 		rc = EXIT_CANNOT_SAMPLE;
 	}
 	model_free(m);

@@ -9,7 +9,8 @@
 #          same destinations, kept at that count for the whole run
 #          (tests/bench/bench_load.c);
 #   procs  1,000 processes holding 100,000 sockets (the attribution worst
-#          case).
+#          case); and an imported capture of 300,000 owned sockets
+#          (attribution past its memory budget).
 # In each, in the same run, it measures:
 #   the floor: the bare sock_diag dumps one sample makes (bench_floor);
 #   the exact port state: the BPF iterator read and its join to a dump,
@@ -155,6 +156,14 @@ run_procs() {
 	# ss -p looks every socket up among every process's files: about a
 	# minute per run here, so one run, stopped at 15 s
 	"$B/bench_run" -n 1 -w 0 -t 15 -l "ss -tanp" -- ss -tanp | result
+	# attribution past its budget: 300,000 owned sockets in one capture
+	# (quadratic once, 45 s; a refusal is O(1) now)
+	awk 'BEGIN { for (i = 0; i < 300000; i++)
+		printf "ESTAB 0 0 10.%d.%d.1:%d 192.0.2.%d:443 users:((\"app\",pid=%d,fd=%d))\n",
+			i / 65536, (i / 256) % 256, 1024 + i % 60000, 1 + int(i / 60000),
+			1000 + i % 50, 3 + i % 1000 }' > "$BENCH_OUT/owned300k.ss"
+	"$B/bench_run" -n 3 -w 0 -t 60 -l "porttop --import 300k owned sockets" -- \
+		"$PORTTOP" --import "$BENCH_OUT/owned300k.ss" -b -o json -n 1 | result
 }
 
 case ${1:-} in

@@ -1,13 +1,21 @@
 #!/bin/sh
 # Build porttop's fuzz targets with clang (libFuzzer + ASan + UBSan) and
-# run each one for FUZZ_SECONDS seconds over its seed corpus
-# (tests/fuzz/corpus/TARGET) and the inputs that once crashed it
-# (tests/fuzz/regress/TARGET). Independent of the configured compiler.
+# run each one over its seed corpus (tests/fuzz/corpus/TARGET) and the
+# inputs that once crashed it (tests/fuzz/regress/TARGET). Independent of
+# the configured compiler. Two modes:
+#
+#   FUZZ_RUNS=N    deterministic (CI, gating): every committed input once,
+#                  then a pass of exactly N runs from FUZZ_SEED; the same
+#                  sources give the same inputs, so a failure reproduces
+#   FUZZ_SECONDS   (FUZZ_RUNS unset) FUZZ_SECONDS of random fuzzing per
+#                  target, its corpus kept in FUZZ_OUT (make fuzz-long)
 #
 #   sh tests/fuzz/run.sh [--build-only] [TARGET...]     (from a build tree)
 #
 # Environment:
-#   FUZZ_SECONDS   seconds per target (default 60)
+#   FUZZ_SECONDS   seconds per target (default 60) without FUZZ_RUNS
+#   FUZZ_RUNS      runs of the fixed-seed pass (deterministic mode)
+#   FUZZ_SEED      its seed (default 1)
 #   FUZZ_CC        the compiler (default clang; needs libclang-rt-dev)
 #   FUZZ_OUT       where objects, binaries, the growing corpus, logs and
 #                  crashes go (default ./fuzz-out)
@@ -26,6 +34,8 @@ set -eu
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 fz=$srcdir/tests/fuzz
 seconds=${FUZZ_SECONDS:-60}
+runs=${FUZZ_RUNS:-}
+seed=${FUZZ_SEED:-1}
 cc=${FUZZ_CC:-clang}
 out=${FUZZ_OUT:-$PWD/fuzz-out}
 config=${FUZZ_CONFIG:-$PWD}
@@ -96,15 +106,35 @@ printf '%-10s %10s %8s %8s %8s  %s\n' TARGET EXECS COV FT CORPUS RESULT
 for t in $targets; do
 	log=$out/logs/$t.log
 	work=$out/corpus/$t
+	if [ -n "$runs" ]; then
+		# a fresh, empty corpus to write to: nothing of an earlier run
+		# changes what this one does
+		rm -rf "$work"
+	fi
 	mkdir -p "$work"
 	set -- "$work"
 	[ -d "$fz/corpus/$t" ] && set -- "$@" "$fz/corpus/$t"
 	[ -d "$fz/regress/$t" ] && set -- "$@" "$fz/regress/$t"
 	rc=0
-	# shellcheck disable=SC2086
-	$nice "$out/bin/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
-		-rss_limit_mb=1024 -max_len=65536 -print_final_stats=1 \
-		-artifact_prefix="$out/crashes/$t-" "$@" >"$log" 2>&1 || rc=$?
+	common="-timeout=10 -rss_limit_mb=1024 -max_len=65536 -print_final_stats=1"
+	if [ -n "$runs" ]; then
+		# every committed input once (-runs=0: load, run, stop), then
+		# the fixed-seed pass of exactly $runs inputs
+		# shellcheck disable=SC2086
+		$nice "$out/bin/fuzz_$t" -runs=0 $common \
+			-artifact_prefix="$out/crashes/$t-" "$@" >"$log" 2>&1 || rc=$?
+		rm -rf "$work"
+		mkdir -p "$work"
+		if [ "$rc" = 0 ]; then
+			# shellcheck disable=SC2086
+			$nice "$out/bin/fuzz_$t" -seed="$seed" -runs="$runs" $common \
+				-artifact_prefix="$out/crashes/$t-" "$@" >>"$log" 2>&1 || rc=$?
+		fi
+	else
+		# shellcheck disable=SC2086
+		$nice "$out/bin/fuzz_$t" -max_total_time="$seconds" $common \
+			-artifact_prefix="$out/crashes/$t-" "$@" >"$log" 2>&1 || rc=$?
+	fi
 	# "#123 DONE cov: 456 ft: 789 corp: 12/3456b ..." (the last report)
 	line=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
 	execs=$(printf '%s\n' "$line" | sed -n 's/^#\([0-9]*\).*/\1/p')

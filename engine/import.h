@@ -101,7 +101,10 @@ struct importer;
 int import_new(struct importer **out, const struct import_opts *opts);
 void import_free(struct importer *im);
 
-/* Feed the next len bytes of the capture (split anywhere). 0 or -ENOMEM. */
+/* Feed the next len bytes of the capture (split anywhere). 0, -ENOMEM,
+ * -EILSEQ when the capture is UTF-16 (a BOM, or a NUL second byte; then
+ * import_finish() returns -EILSEQ too), or -EFBIG past IMPORT_MAX_BYTES
+ * or IMPORT_MAX_LINES. */
 int import_feed(struct importer *im, const void *buf, size_t len);
 
 /*

@@ -639,10 +639,12 @@ static size_t model_group_dests(struct model *m, struct snapshot *snap,
 		if (s->state < SOCK_STATE_MAX)
 			d->states[s->state == SOCK_NEW_SYN_RECV ?
 				  SOCK_SYN_RECV : s->state]++;
-		/* A bind()-owned bucket is skipped before any TIME_WAIT is
-		 * looked at: such an entry is never reused. The low bit
+		/* A reserved port, or one whose bucket is bind()-owned, is
+		 * skipped before any TIME_WAIT is looked at: such an entry
+		 * is never reused. The low bit
 		 * marks an entry whose bucket is not known. */
 		if (tw_reusable(s, &snap->sys) && s->bind != SOCK_BIND_OWNED &&
+		    map_get(m->usable_map, s->sport) &&
 		    !map_get(m->owned_map, s->sport))
 			m->rpairs[m->nrpairs++] =
 				((uint64_t)idx << 16 | s->sport) << 1 |

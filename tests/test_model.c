@@ -1232,7 +1232,8 @@ static void naive_compute(struct naive *n, const struct sysctl_vals *v,
 		n->states[key][r->state == SOCK_NEW_SYN_RECV ? SOCK_SYN_RECV :
 			       r->state]++;
 		/* per port, like in_use: one 4-tuple twice is one port */
-		if (naive_reusable(v, r) && !n->owned[r->sport] &&
+		if (naive_reusable(v, r) && n->usable[r->sport] &&
+		    !n->owned[r->sport] &&
 		    !n->rused[(size_t)key * PORTS + r->sport]) {
 			n->rused[(size_t)key * PORTS + r->sport] = 1;
 			n->reusable[key]++;

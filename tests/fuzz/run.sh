@@ -61,6 +61,9 @@ command -v "$cc" >/dev/null 2>&1 ||
 	die "no config.h in $config: run from a configured build tree or set FUZZ_CONFIG"
 mnl_cflags=${LIBMNL_CFLAGS-$(pkg-config --cflags libmnl 2>/dev/null || :)}
 mnl_libs=${LIBMNL_LIBS-$(pkg-config --libs libmnl 2>/dev/null || echo -lmnl)}
+# a build with the BPF reader: its generated object source and libbpf
+bpf_srcs=${FUZZ_BPF_SRCS-}
+bpf_libs=${FUZZ_BPF_LIBS-}
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer $san -I$config -I$srcdir/engine -I$srcdir/tui -I$fz $mnl_cflags"
@@ -72,7 +75,8 @@ mkdir -p "$out/obj" "$out/bin" "$out/logs" "$out/crashes" "$out/corpus"
 # links only what it uses.
 lib=$out/obj/libfuzzporttop.a
 objs=
-for src in "$srcdir"/engine/*.c "$srcdir"/tui/*.c "$fz/fuzz_util.c" "$fz/fuzz_chunks.c"; do
+# shellcheck disable=SC2086
+for src in "$srcdir"/engine/*.c "$srcdir"/tui/*.c "$fz/fuzz_util.c" "$fz/fuzz_chunks.c" $bpf_srcs; do
 	base=$(basename "$src" .c)
 	# not main(), nor the curses adapter (no terminal here)
 	[ "$base" = main ] && continue
@@ -95,7 +99,7 @@ for t in $targets; do
 	bin=$out/bin/fuzz_$t
 	if [ ! -f "$bin" ] || [ "$fz/fuzz_$t.c" -nt "$bin" ] || [ "$lib" -nt "$bin" ]; then
 		# shellcheck disable=SC2086
-		$cc $cflags -fsanitize=fuzzer "$fz/fuzz_$t.c" "$lib" $mnl_libs -lm \
+		$cc $cflags -fsanitize=fuzzer "$fz/fuzz_$t.c" "$lib" $mnl_libs $bpf_libs -lm \
 			-o "$bin" || die "cannot build fuzz_$t"
 	fi
 done

@@ -568,7 +568,7 @@ static const struct inet_diag_bc_op diag_bc_userbound[3] = {
 	{ INET_DIAG_BC_NOP, 4, 0 },
 };
 
-int diag_mark_userbound(struct nlio *io, struct sockvec *socks,
+int diag_dump_userbound(struct nlio *io, uint64_t **cookies, size_t *n,
 			struct diag_stats *st)
 {
 	/* Connected-type states only: listeners and bound-only sockets own
@@ -582,10 +582,12 @@ int diag_mark_userbound(struct nlio *io, struct sockvec *socks,
 	static const int families[] = { AF_INET, AF_INET6 };
 	struct diag_stats lst;
 	struct sockvec locked;
-	uint64_t *cookies = NULL;
-	size_t i, n = 0;
+	uint64_t *c = NULL;
+	size_t i, k = 0;
 	int err;
 
+	*cookies = NULL;
+	*n = 0;
 	/* the sample's stats count its own dump; only damage adds up */
 	memset(&lst, 0, sizeof(lst));
 	sockvec_init(&locked);
@@ -604,29 +606,38 @@ int diag_mark_userbound(struct nlio *io, struct sockvec *socks,
 		}
 	}
 	if (err == 0 && locked.len) {
-		cookies = malloc(locked.len * sizeof(*cookies));
-		if (!cookies)
+		c = malloc(locked.len * sizeof(*c));
+		if (!c)
 			err = -ENOMEM;
 	}
-	if (err == 0 && locked.len) {
+	if (err == 0) {
 		for (i = 0; i < locked.len; i++)
 			if (locked.v[i].cookie)
-				cookies[n++] = locked.v[i].cookie;
-		qsort(cookies, n, sizeof(*cookies), cmp_u64);
-		for (i = 0; i < socks->len; i++) {
-			struct sock_rec *r = &socks->v[i];
-
-			if (r->proto == IPPROTO_TCP && r->cookie &&
-			    bsearch(&r->cookie, cookies, n, sizeof(*cookies),
-				    cmp_u64))
-				r->bind = SOCK_BIND_OWNED;
-		}
+				c[k++] = locked.v[i].cookie;
+		if (k)
+			qsort(c, k, sizeof(*c), cmp_u64);
+		*cookies = c;
+		*n = k;
 	}
-	free(cookies);
 	sockvec_release(&locked);
 	if (st)
 		st->malformed += lst.malformed;
 	return err;
+}
+
+void diag_mark_owned(struct sockvec *socks, const uint64_t *cookies, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < socks->len; i++) {
+		struct sock_rec *r = &socks->v[i];
+
+		if (r->proto == IPPROTO_TCP && r->cookie &&
+		    bsearch(&r->cookie, cookies, n, sizeof(*cookies), cmp_u64))
+			r->bind = SOCK_BIND_OWNED;
+	}
 }
 
 const char *diag_strerror(int err)

@@ -76,17 +76,20 @@ int diag_dump(struct nlio *io, int family, uint8_t proto,
 int diag_dump_all(struct nlio *io, struct sockvec *out, struct diag_stats *st);
 
 /*
- * Mark the TCP sockets of socks whose local port was bound explicitly
- * (bind() to a non-zero port, then connect(): SOCK_BINDPORT_LOCK) as
- * SOCK_BIND_OWNED, matched by cookie, from one more dump of the live
- * connected-type sockets filtered by sock_diag bytecode
- * (INET_DIAG_BC_AUTO; no privilege needed). Other sockets keep their
- * bind state. TIME_WAIT entries carry no lock: they cannot be told.
- * Returns 0 or a negative errno (socks is then unchanged but for marks
- * already made: none are made before both dumps succeeded).
+ * Explicit-port binds (bind() to a non-zero port, then connect():
+ * SOCK_BINDPORT_LOCK), told without privilege by one more dump of the
+ * live connected-type TCP sockets filtered by sock_diag bytecode
+ * (INET_DIAG_BC_AUTO). diag_dump_userbound() gives their cookies, sorted,
+ * in a new array the caller frees (*cookies is NULL when there are none);
+ * diag_mark_owned() sets SOCK_BIND_OWNED on the TCP sockets whose cookie
+ * is in such an array and leaves the others as they are. TIME_WAIT
+ * entries carry no lock, so the dump cannot show them. A cookie outlives its
+ * socket's connection: the TIME_WAIT entry keeps it, and its bucket. The
+ * dump returns 0 or a negative errno (*cookies NULL, *n 0 then).
  */
-int diag_mark_userbound(struct nlio *io, struct sockvec *socks,
+int diag_dump_userbound(struct nlio *io, uint64_t **cookies, size_t *n,
 			struct diag_stats *st);
+void diag_mark_owned(struct sockvec *socks, const uint64_t *cookies, size_t n);
 
 /* A one-line English description of a dump error for users. */
 const char *diag_strerror(int err);

@@ -53,7 +53,21 @@ struct sampler {
 	struct bpfport *bp;        /* the bind-bucket reader, or NULL */
 	struct bpfport_vec recs;   /* its records, reused across samples */
 	char bind_why[120];        /* why there is no reader, or "" */
+	/* Without the reader: the cookies of explicitly bound sockets, from
+	 * the filtered dump of every SAMPLER_USERBOUND_EVERY-th sample
+	 * (ub_age samples ago; ub_ok once one dump succeeded). */
+	uint64_t *ub_cookies;
+	size_t ub_n;
+	unsigned ub_age;
+	int ub_ok;
 };
+
+/* The filtered dump walks the kernel's tables once more: explicit-port
+ * binds are long-lived (proxies' source ports), so it is refreshed every
+ * 10th sample; a socket bound since is of unknown state until then (its
+ * figures are a range, never wrong). Counted in samples, not seconds, so
+ * the average cost is the same at every -d. */
+#define SAMPLER_USERBOUND_EVERY 10u
 
 void sample_init(struct sample *s)
 {
@@ -146,8 +160,23 @@ static void sampler_bind_states(struct sampler *sp, struct sample *s)
 	 * (tests) answers the dumps it was given and nothing more. */
 	if (nlio_fd(&sp->io) < 0)
 		return;
-	err = diag_mark_userbound(&sp->io, &s->socks, &s->stats);
-	s->bind_src = err == 0 ? SOCK_BSRC_AUTOBOUND : SOCK_BSRC_NONE;
+	if (!sp->ub_ok || ++sp->ub_age >= SAMPLER_USERBOUND_EVERY) {
+		uint64_t *c;
+		size_t n;
+
+		err = diag_dump_userbound(&sp->io, &c, &n, &s->stats);
+		if (err == 0) {
+			free(sp->ub_cookies);
+			sp->ub_cookies = c;
+			sp->ub_n = n;
+			sp->ub_ok = 1;
+			sp->ub_age = 0;
+		}
+	}
+	if (!sp->ub_ok)
+		return;   /* bind_src stays NONE */
+	diag_mark_owned(&s->socks, sp->ub_cookies, sp->ub_n);
+	s->bind_src = SOCK_BSRC_AUTOBOUND;
 }
 
 void sampler_free(struct sampler *sp)
@@ -161,6 +190,7 @@ void sampler_free(struct sampler *sp)
 	netns_free(sp->ns);
 	bpfport_free(sp->bp);
 	bpfport_vec_release(&sp->recs);
+	free(sp->ub_cookies);
 	free(sp->procroot);
 	free(sp);
 }

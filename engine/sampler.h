@@ -119,7 +119,8 @@ void sampler_free(struct sampler *sp);
  * Read every TCP socket's bind bucket through the BPF reader
  * (engine/bpfport.h) from now on, so that every figure is exact. Without
  * it (the default, or when this fails) each sample marks explicit-port
- * binds only (diag_mark_userbound()) and says why in sample.bind_why.
+ * binds only (diag_dump_userbound(), refreshed every 10th sample) and
+ * says why in sample.bind_why.
  * Returns 0 or what bpfport_open() returns (the sampler works on).
  */
 int sampler_enable_bpf(struct sampler *sp);
